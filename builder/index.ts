@@ -1,0 +1,5 @@
+// Public API of the builder: bundle a function with esbuild into a runnable output folder.
+export { buildFunction, type BuildFunctionOptions, type BuildResult } from "./build.ts";
+export { BuildError, type BuildDiagnostic } from "./errors.ts";
+export { BUILDER_VERSION, type BuildManifest } from "./manifest.ts";
+export { defaultOutDir } from "./paths.ts";

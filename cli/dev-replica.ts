@@ -1,0 +1,58 @@
+// One replica process for `skiff dev`: started from a bundle with only the function's declared
+// env plus platform variables, watched until ready, stopped with SIGTERM then SIGKILL.
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import type { FunctionSpec } from "../spec/index.ts";
+
+/** A started replica process. */
+export interface DevReplica {
+  readonly child: ChildProcess;
+  /** Resolves when /_skiff/ready answers 200; rejects if the process exits first. */
+  readonly ready: Promise<void>;
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Starts `node <bundle>` listening on host:port. */
+export function startDevReplica(options: { bundlePath: string; spec: FunctionSpec; port: number; host: string }): DevReplica {
+  const env: Record<string, string> = {
+    ...options.spec.env,
+    PORT: String(options.port),
+    HOST: options.host,
+    NODE_ENV: "development",
+    // Dev restarts should be quick; in-flight requests still get a moment to finish.
+    SKIFF_DRAIN_GRACE_MS: "2000",
+  };
+  if (process.env.PATH) env.PATH = process.env.PATH;
+  const child = spawn(process.execPath, ["--enable-source-maps", options.bundlePath], { env, stdio: ["ignore", "inherit", "inherit"] });
+  const exited = once(child, "exit");
+  const ready = waitUntilReady(`http://${options.host}:${options.port}/_skiff/ready`, exited);
+  ready.catch(() => {});
+  return {
+    child,
+    ready,
+    async stop(graceMs = 3000) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Polls the readiness endpoint every 20ms (no fixed sleep) until it answers 200 or the process exits. */
+async function waitUntilReady(url: string, exited: Promise<unknown[]>): Promise<void> {
+  let gone: unknown[] | undefined;
+  void exited.then((value) => (gone = value));
+  for (;;) {
+    if (gone) throw new Error(`replica exited (code ${String(gone[0])}${gone[1] ? `, ${String(gone[1])}` : ""}) before it was ready`);
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      await response.body?.cancel();
+      if (response.status === 200) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

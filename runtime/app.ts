@@ -1,0 +1,33 @@
+import { Hono } from "hono";
+import { invoke, type InvokeDeps } from "./invoke.ts";
+
+/** Paths under this prefix belong to the platform; user routes can never shadow them. */
+export const RESERVED_PREFIX = "/_skiff/";
+
+/** Platform endpoints every replica serves. */
+export const PATHS = {
+  live: "/_skiff/live",
+  ready: "/_skiff/ready",
+  metrics: "/_skiff/metrics",
+} as const;
+
+/** The replica's Hono app: reserved health and metrics endpoints, then the user's function for every other path. */
+export function makeApp(deps: InvokeDeps): Hono {
+  const app = new Hono();
+  const { state } = deps;
+  app.get(PATHS.live, (c) => c.text("ok"));
+  app.get(PATHS.ready, (c) =>
+    state.phase === "ready" ? c.text("ready") : c.json({ ready: false, phase: state.phase }, 503),
+  );
+  app.get(PATHS.metrics, (c) =>
+    c.body(state.metrics.registry.render(), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }),
+  );
+  app.all(`${RESERVED_PREFIX}*`, (c) => c.json({ error: `no platform endpoint at ${c.req.path}` }, 404));
+  app.all("*", (c) => {
+    if (state.phase === "starting") {
+      return c.json({ error: "replica is still starting (init has not finished)" }, 503, { "retry-after": "1" });
+    }
+    return invoke(deps, c.req.raw);
+  });
+  return app;
+}

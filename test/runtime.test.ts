@@ -1,0 +1,124 @@
+// The in-replica runtime, exercised as a real process built from test/fixtures/behaviours.
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { startBuiltReplica, waitReady } from "./harness/replica.ts";
+import { waitFor } from "./harness/wait-for.ts";
+
+const FIXTURE = fileURLToPath(new URL("./fixtures/behaviours", import.meta.url));
+
+const json = async (res: Response) => (await res.json()) as Record<string, unknown>;
+
+describe("runtime error mapping", () => {
+  it("maps a throwing handler to 500 JSON {error, requestId} and keeps serving", async () => {
+    const replica = await startBuiltReplica(FIXTURE);
+    await waitReady(replica.url);
+    const res = await fetch(`${replica.url}/throw`, { headers: { "x-request-id": "req-42" } });
+    expect(res.status).toBe(500);
+    expect(await res.json()).toEqual({ error: "boom", requestId: "req-42" });
+    expect(replica.output()).toMatch(/ERROR http handler failed .*requestId=req-42/);
+    const again = await fetch(`${replica.url}/hello`);
+    expect(await again.text()).toBe("hi from behaviours");
+  });
+
+  it("uses a thrown error's numeric status (4xx and 5xx)", async () => {
+    const replica = await startBuiltReplica(FIXTURE);
+    await waitReady(replica.url);
+    for (const status of [400, 418, 503]) {
+      const res = await fetch(`${replica.url}/throw-status?status=${status}`);
+      expect(res.status).toBe(status);
+      expect((await json(res)).error).toBe("not a teapot");
+    }
+    const bogus = await fetch(`${replica.url}/throw-status?status=200`);
+    expect(bogus.status).toBe(500);
+  });
+
+  it("answers 504 past the timeout and fires the handler's AbortSignal", async () => {
+    const replica = await startBuiltReplica(FIXTURE);
+    await waitReady(replica.url);
+    const res = await fetch(`${replica.url}/slow?ms=5000`);
+    expect(res.status).toBe(504);
+    expect((await json(res)).error).toBe("handler did not respond within the timeout (1000ms)");
+    const stats = await json(await fetch(`${replica.url}/stats`));
+    expect(stats.aborted).toBe(1);
+  });
+
+  it("refuses a body over maxBodySize with 413, by Content-Length and when streamed", async () => {
+    const replica = await startBuiltReplica(FIXTURE);
+    await waitReady(replica.url);
+    const small = await fetch(`${replica.url}/body`, { method: "POST", body: "x".repeat(1024) });
+    expect(await json(small)).toEqual({ bytes: 1024 });
+    const declared = await fetch(`${replica.url}/body`, { method: "POST", body: "x".repeat(1025) });
+    expect(declared.status).toBe(413);
+    expect((await json(declared)).error).toBe("request body is larger than maxBodySize (1024 bytes)");
+    // Chunked upload without Content-Length: counted as it streams, refused when the limit is crossed.
+    const chunks = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < 64; i++) controller.enqueue(new Uint8Array(100));
+        controller.close();
+      },
+    });
+    const streamed = await fetch(`${replica.url}/body`, { method: "POST", body: chunks, duplex: "half" } as RequestInit);
+    expect(streamed.status).toBe(413);
+  });
+
+  it("keeps user routes off the reserved /_skiff/ paths", async () => {
+    const replica = await startBuiltReplica(FIXTURE);
+    await waitReady(replica.url);
+    expect((await fetch(`${replica.url}/_skiff/anything`)).status).toBe(404);
+    const metrics = await (await fetch(`${replica.url}/_skiff/metrics`)).text();
+    expect(metrics).toContain("# TYPE skiff_request_duration_seconds histogram");
+    expect(metrics).toContain("skiff_in_flight_requests 0");
+    expect(metrics).toMatch(/skiff_init_duration_seconds \d/);
+  });
+
+  it("gives the function only its declared env", async () => {
+    const replica = await startBuiltReplica(FIXTURE, { LEAK_SECRET: "x", GREETING: "hey" });
+    await waitReady(replica.url);
+    const body = await json(await fetch(`${replica.url}/env`));
+    expect(body.env).toEqual({ INIT_DELAY_MS: "0", GREETING: "hey" });
+  });
+});
+
+describe("runtime lifecycle", () => {
+  it("stays unready while a slow init runs, then turns ready", async () => {
+    const replica = await startBuiltReplica(FIXTURE, { INIT_DELAY_MS: "1500" });
+    const early = await fetch(`${replica.url}/_skiff/ready`);
+    expect(early.status).toBe(503);
+    expect(await early.json()).toEqual({ ready: false, phase: "starting" });
+    expect((await fetch(`${replica.url}/hello`)).status).toBe(503);
+    expect((await fetch(`${replica.url}/_skiff/live`)).status).toBe(200);
+    await waitReady(replica.url);
+    expect(await (await fetch(`${replica.url}/hello`)).text()).toBe("hi from behaviours");
+  });
+
+  it("on SIGTERM turns unready, finishes every in-flight request, runs shutdown and exits 0", async () => {
+    const replica = await startBuiltReplica(FIXTURE, { SKIFF_QUEUE_SIZE: "10" });
+    await waitReady(replica.url);
+    const inFlight = Array.from({ length: 4 }, () => fetch(`${replica.url}/slow?ms=600`).then(async (r) => ({ status: r.status, body: await r.json() })));
+    // Metrics bypass the concurrency limit, so they can be read while both slots are busy.
+    await waitFor(async () => (await (await fetch(`${replica.url}/_skiff/metrics`)).text()).includes("skiff_queued_requests 2"), {
+      what: "two slow requests running and two queued",
+    });
+    replica.kill("SIGTERM");
+    await waitFor(async () => (await fetch(`${replica.url}/_skiff/ready`)).status === 503, { what: "readiness to drop" });
+    const results = await Promise.all(inFlight);
+    expect(results).toEqual(Array.from({ length: 4 }, () => ({ status: 200, body: { slept: 600 } })));
+    expect(await replica.exited).toBe(0);
+    expect(replica.output()).toContain("shutdown hook ran (in flight 0)");
+  });
+});
+
+describe("runtime concurrency limit", () => {
+  it("runs at most `concurrency` handlers, queues up to the bound and refuses the rest with 503", async () => {
+    const replica = await startBuiltReplica(FIXTURE, { SKIFF_QUEUE_SIZE: "2" });
+    await waitReady(replica.url);
+    const calls = Array.from({ length: 6 }, () => fetch(`${replica.url}/slow?ms=300`));
+    const responses = await Promise.all(calls);
+    const statuses = responses.map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 200, 200, 200, 503, 503]);
+    const refused = responses.find((r) => r.status === 503)!;
+    expect(refused.headers.get("retry-after")).toBe("1");
+    expect((await json(refused)).error).toMatch(/^replica at capacity: 2\/2 in flight and 2 queued$/);
+    expect((await json(await fetch(`${replica.url}/stats`))).peak).toBe(2);
+  });
+});
