@@ -1,13 +1,22 @@
 // Shared pieces of the benchmark suites: servers as child processes, load with autocannon,
 // and boot-to-first-response timing.
 import autocannon from "autocannon";
-import { spawn, type ChildProcess } from "node:child_process";
-import { createConnection } from "node:net";
+import { execFile, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { promisify } from "node:util";
 import { request } from "node:http";
 
-/** Starts a node script on a port; resolves once it answers 200 on `path`. */
+const has = (tool: string) => spawnSync("sh", ["-c", `command -v ${tool}`]).status === 0;
+/** wrk measures the server rather than itself; autocannon (npm) is the fallback where it is missing. */
+export const LOAD_TOOL = has("wrk") ? "wrk" : "autocannon";
+/** On a 2-core machine, servers run on core 1 and the load tool on core 0, so they don't steal from each other. */
+const PIN = has("taskset") && (await import("node:os")).cpus().length >= 2;
+const pinned = (core: number, command: string, args: string[]): [string, string[]] =>
+  PIN ? ["taskset", ["-c", String(core), command, ...args]] : [command, args];
+
+/** Starts a node script on a port (pinned to the server core); resolves once it answers 200 on `path`. */
 export async function startServer(script: string, port: number, env: Record<string, string> = {}, path = "/"): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [script], { env: { PATH: process.env.PATH ?? "", ...env, PORT: String(port), HOST: "127.0.0.1" }, stdio: ["ignore", "ignore", "inherit"] });
+  const [command, args] = pinned(1, process.execPath, [script]);
+  const child = spawn(command, args, { env: { PATH: process.env.PATH ?? "", ...env, PORT: String(port), HOST: "127.0.0.1" }, stdio: ["ignore", "ignore", "inherit"] });
   await firstResponseMs(port, path, child);
   return child;
 }
@@ -40,20 +49,19 @@ function tryGet(port: number, path: string): Promise<number> {
   });
 }
 
-/** Checks that nothing listens on the port yet (so a boot measurement starts from nothing). */
-export function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: "127.0.0.1", port });
-    socket.once("connect", () => (socket.destroy(), resolve(false)));
-    socket.once("error", () => resolve(true));
-  });
-}
-
-/** Requests per second (mean) and latency percentiles for a fixed-duration load. */
-export async function load(url: string, options: { connections: number; durationS: number }) {
+/** Requests per second for a fixed-duration closed-loop load with LOAD_TOOL. */
+export async function load(url: string, options: { connections: number; durationS: number }): Promise<{ rps: number }> {
+  if (LOAD_TOOL === "wrk") {
+    const [command, args] = pinned(0, "wrk", ["-t1", `-c${options.connections}`, `-d${options.durationS}s`, url]);
+    const { stdout } = await promisify(execFile)(command, args);
+    if (/Non-2xx|Socket errors/.test(stdout)) throw new Error(`load on ${url} saw errors:\n${stdout}`);
+    const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
+    if (!Number.isFinite(rps)) throw new Error(`cannot read wrk output:\n${stdout}`);
+    return { rps };
+  }
   const result = await autocannon({ url, connections: options.connections, duration: options.durationS, pipelining: 1 });
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`load on ${url} saw ${result.non2xx} non-2xx and ${result.errors} errors`);
-  return { rps: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99, requests: result.requests.total };
+  return { rps: result.requests.average };
 }
 
 /** Median of a list. */

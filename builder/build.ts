@@ -13,8 +13,8 @@ import { hashFiles, listFiles, sha256File, stableJson } from "./hash.ts";
 import { isReusable, makeManifest, MANIFEST_FILE, readManifest, type BuildManifest, type HashBasis } from "./manifest.ts";
 import { makeExternalList, planNodeModulesLayout, type ClosurePackage, type PlacedPackage } from "./native-packages.ts";
 import { copyPlacedPackages, makeFsPackageReader, makeNativeDetector } from "./package-fs.ts";
-import { defaultOutDir, displayPath, REPO_NODE_MODULES, RUNTIME_ENTRY } from "./paths.ts";
-import { makeNativeExternalsPlugin, makeRuntimePlugin } from "./plugins.ts";
+import { defaultOutDir, displayPath, HTTP2_STUB, REPO_NODE_MODULES, RUNTIME_ENTRY } from "./paths.ts";
+import { makeNativeExternalsPlugin, makeNodeServerHttp2StubPlugin, makeRuntimePlugin } from "./plugins.ts";
 
 /** What to build. */
 export interface BuildFunctionOptions {
@@ -142,7 +142,7 @@ async function buildStaged(ctx: BuildContext): Promise<{ manifest: BuildManifest
 async function buildInto(staging: string, ctx: BuildContext): Promise<{ manifest: BuildManifest; warnings: string[] }> {
   const found = new Map<string, ClosurePackage[]>();
   const detect = makeNativeDetector(makeFsPackageReader(ctx.nodePaths));
-  const plugins = [makeRuntimePlugin(ctx.runtimeEntry), makeNativeExternalsPlugin(detect, found)];
+  const plugins = [makeRuntimePlugin(ctx.runtimeEntry), makeNodeServerHttp2StubPlugin(HTTP2_STUB), makeNativeExternalsPlugin(detect, found)];
   const bundle = await runBundle(ctx.esbuildOptions, plugins, ctx.dir);
   const placed = planNodeModulesLayout([...found.values()].flat());
   try {

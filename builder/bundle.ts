@@ -45,7 +45,9 @@ export function makeBundleOptions(input: BundleInput): BuildOptions {
     define: { ...DEFINE },
     minifySyntax: true,
     minifyWhitespace: true,
-    keepNames: true,
+    // No keepNames: it wraps every closure in a __name() call on the request path; source maps
+    // (node --enable-source-maps) already give readable stacks.
+    keepNames: false,
     legalComments: "none",
     metafile: true,
     banner: { js: BANNER },

@@ -9,6 +9,9 @@ export const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url)).replace(/
 /** The module `skiff/runtime` resolves to. */
 export const RUNTIME_ENTRY = join(REPO_ROOT, "runtime", "index.ts");
 
+/** Stub of node:http2 given to @hono/node-server in bundles (see runtime/shims/). */
+export const HTTP2_STUB = join(REPO_ROOT, "runtime", "shims", "http2-for-node-server.ts");
+
 /** Fallback node_modules for bare imports a function's own node_modules lacks (hono etc.). */
 export const REPO_NODE_MODULES = join(REPO_ROOT, "node_modules");
 

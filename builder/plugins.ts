@@ -24,6 +24,25 @@ export function makeRuntimePlugin(runtimeEntry: string): Plugin {
   };
 }
 
+/** Matches files of @hono/node-server, whose http2 import the replica never needs. */
+const NODE_SERVER_FILE = /[\\/]node_modules[\\/]@hono[\\/]node-server[\\/]/;
+
+/**
+ * Gives @hono/node-server a stub of `node:http2` (runtime/shims/http2-for-node-server.ts):
+ * replicas speak HTTP/1.1, and loading http2 is a tenth of a cold start. Only that package's
+ * imports are redirected; user code importing http2 gets the real module.
+ */
+export function makeNodeServerHttp2StubPlugin(stubPath: string): Plugin {
+  return {
+    name: "skiff-node-server-http2-stub",
+    setup(build) {
+      build.onResolve({ filter: /^(node:)?http2$/ }, (args) =>
+        NODE_SERVER_FILE.test(args.importer) ? { path: stubPath } : undefined,
+      );
+    },
+  };
+}
+
 /**
  * Marks a bare import external when its package's installed closure holds native code
  * (bundling cannot carry a .node binary), recording the closure by its root directory.

@@ -1,5 +1,7 @@
+import type { HttpBindings } from "@hono/node-server";
 import { Hono } from "hono";
-import { invoke, type InvokeDeps } from "./invoke.ts";
+import type { IncomingHttpHeaders } from "node:http";
+import { invoke, type HeaderReader, type InvokeDeps } from "./invoke.ts";
 
 /** Paths under this prefix belong to the platform; user routes can never shadow them. */
 export const RESERVED_PREFIX = "/_skiff/";
@@ -12,8 +14,8 @@ export const PATHS = {
 } as const;
 
 /** The replica's Hono app: reserved health and metrics endpoints, then the user's function for every other path. */
-export function makeApp(deps: InvokeDeps): Hono {
-  const app = new Hono();
+export function makeApp(deps: InvokeDeps): Hono<{ Bindings: Partial<HttpBindings> }> {
+  const app = new Hono<{ Bindings: Partial<HttpBindings> }>();
   const { state } = deps;
   app.get(PATHS.live, (c) => c.text("ok"));
   app.get(PATHS.ready, (c) =>
@@ -27,7 +29,21 @@ export function makeApp(deps: InvokeDeps): Hono {
     if (state.phase === "starting") {
       return c.json({ error: "replica is still starting (init has not finished)" }, 503, { "retry-after": "1" });
     }
-    return invoke(deps, c.req.raw);
+    const incoming = c.env?.incoming;
+    return invoke(deps, c.req.raw, incoming ? nodeHeaderReader(incoming.headers) : webHeaderReader(c.req.raw.headers));
   });
   return app;
+}
+
+/** Reads Node's already-parsed header object; a repeated header is joined as fetch would. */
+function nodeHeaderReader(headers: IncomingHttpHeaders): HeaderReader {
+  return (name) => {
+    const value = headers[name];
+    return Array.isArray(value) ? value.join(", ") : value;
+  };
+}
+
+/** For requests that did not come through node-server (app.request in tests). */
+function webHeaderReader(headers: Headers): HeaderReader {
+  return (name) => headers.get(name) ?? undefined;
 }

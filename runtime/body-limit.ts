@@ -5,12 +5,18 @@ import { BodyTooLargeError } from "./errors.ts";
  * refused before reading; otherwise the body is passed through a counting stream that
  * errors as soon as the limit is crossed, so a handler reading it fails with 413.
  */
-export function limitRequestBody(request: Request, limitBytes: number): Request {
-  const declared = request.headers.get("content-length");
-  if (declared !== null && Number(declared) > limitBytes) throw new BodyTooLargeError(limitBytes);
-  if (request.body === null) return request;
-  // A declared length within the limit is enforced by Node's parser; only unknown lengths need counting.
-  if (declared !== null) return request;
+export function limitRequestBody(
+  request: Request,
+  limitBytes: number,
+  header: (name: string) => string | undefined = (name) => request.headers.get(name) ?? undefined,
+): Request {
+  const declared = header("content-length");
+  if (declared !== undefined && Number(declared) > limitBytes) throw new BodyTooLargeError(limitBytes);
+  // A declared length within the limit is enforced by Node's parser; only a chunked body needs
+  // counting. Checked by header, not request.body: touching the body of node-server's light
+  // Request materializes a full one, which costs on every GET.
+  if (declared !== undefined || header("transfer-encoding") === undefined || request.body === null) return request;
+  const body = request.body;
   let seen = 0;
   const counter = new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {
@@ -19,7 +25,7 @@ export function limitRequestBody(request: Request, limitBytes: number): Request 
       else controller.enqueue(chunk);
     },
   });
-  return new Request(request, { body: request.body.pipeThrough(counter), duplex: "half" } as RequestInit);
+  return new Request(request, { body: body.pipeThrough(counter), duplex: "half" } as RequestInit);
 }
 
 /** Reads a whole body as bytes, erroring past the limit (used for CloudEvents, which need it all). */

@@ -16,11 +16,11 @@ const REQUIRED = ["id", "source", "type", "specversion"] as const;
 export type EventMode = "binary" | "structured" | "batch" | "none";
 
 /** Detects the CloudEvents HTTP mode from the headers alone (cheap; runs on every request). */
-export function detectEventMode(headers: Headers): EventMode {
-  const contentType = headers.get("content-type") ?? "";
+export function detectEventMode(header: (name: string) => string | undefined): EventMode {
+  const contentType = header("content-type") ?? "";
   if (contentType.startsWith("application/cloudevents-batch")) return "batch";
   if (contentType.startsWith("application/cloudevents")) return "structured";
-  if (headers.has("ce-specversion") || headers.has("ce-id") || headers.has("ce-type")) return "binary";
+  if (header("ce-specversion") !== undefined || header("ce-id") !== undefined || header("ce-type") !== undefined) return "binary";
   return "none";
 }
 

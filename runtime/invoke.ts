@@ -13,6 +13,7 @@ import {
 } from "./errors.ts";
 import type { AdmissionRefusal } from "./limiter.ts";
 import type { ReplicaState } from "./replica-state.ts";
+import { Deadline, RequestContextImpl } from "./request-context.ts";
 import type { FunctionSpec, InitContext, Logger, RequestContext, SkiffFunction } from "./types.ts";
 
 /** Everything the pipeline needs, fixed for the life of the replica. */
@@ -26,47 +27,87 @@ export interface InvokeDeps {
   initState: () => unknown;
 }
 
+/** Reads one request header (lowercase name). */
+export type HeaderReader = (name: string) => string | undefined;
+
 let requestCounter = 0;
 const requestPrefix = `${process.pid.toString(36)}-${Date.now().toString(36)}`;
 
-/** Handles one request end to end; never throws. */
-export async function invoke(deps: InvokeDeps, request: Request): Promise<Response> {
+/** A request id: the caller's x-request-id, else one made from the process and a counter. */
+function makeRequestId(header: HeaderReader): string {
+  return header("x-request-id") ?? `${requestPrefix}-${(++requestCounter).toString(36)}`;
+}
+
+/**
+ * Handles one request end to end; never throws. `header` reads the raw Node headers: building
+ * the Web Headers object on every request costs more than the rest of the pipeline. A
+ * synchronous handler is answered synchronously (no timer, no promise hop), since nothing
+ * could interrupt it anyway.
+ */
+export function invoke(deps: InvokeDeps, request: Request, header: HeaderReader): Response | Promise<Response> {
   const started = performance.now();
-  const requestId = request.headers.get("x-request-id") ?? `${requestPrefix}-${(++requestCounter).toString(36)}`;
-  let release: (() => void) | undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let kind = "http";
-  let response: Response;
+  const { limiter } = deps.state;
+  if (limiter.inFlight < limiter.concurrency) return handle(deps, request, header, limiter.acquire() as () => void, started);
+  return admitQueued(deps, request).then(
+    (release) => handle(deps, request, header, release, started),
+    (refusal: unknown) => finish(deps, started, "http", failure(deps, refusal, makeRequestId(header), "http")),
+  );
+}
+
+/** Runs the hook holding a slot; `release` is called exactly once when the answer is known. */
+function handle(deps: InvokeDeps, request: Request, header: HeaderReader, release: () => void, started: number): Response | Promise<Response> {
+  const mode = deps.fn.event ? detectEventMode(header) : "none";
+  const kind = mode === "none" ? "http" : "event";
+  const deadline = new Deadline(deps.spec.timeoutMs);
+  // The client's signal is read lazily: touching request.signal costs an AbortController per request.
+  const ctx = new RequestContextImpl(deps.baseContext, deps.initState(), () => makeRequestId(header), deadline, () => request.signal);
+  const fail = (error: unknown) => failure(deps, error, ctx.requestId, kind);
+  let result: unknown;
   try {
-    release = await admit(deps, request);
-    // The timeout is the handler's own budget: it starts when the handler does, not on arrival.
-    const deadline = new AbortController();
-    timer = setTimeout(() => deadline.abort(new HandlerTimeoutError(deps.spec.timeoutMs)), deps.spec.timeoutMs);
-    const mode = deps.fn.event ? detectEventMode(request.headers) : "none";
-    kind = mode === "none" ? "http" : "event";
-    const ctx = makeRequestContext(deps, requestId, deadline.signal, request.signal);
-    const work = mode === "none" ? runHttp(deps, request, ctx) : runEvent(deps, request, ctx, mode);
-    response = await raceDeadline(work, deadline.signal);
+    result = mode === "none" ? callHttp(deps, request, ctx, header) : runEvent(deps, request, ctx, mode);
   } catch (error) {
-    response = failure(deps, error, requestId, kind);
-  } finally {
-    clearTimeout(timer);
-    release?.();
+    release();
+    return finish(deps, started, kind, fail(error));
   }
-  deps.state.metrics.requests.inc({ kind, code: String(response.status) });
+  if (!isThenable(result)) {
+    release();
+    let response: Response;
+    try {
+      response = toResponse(result);
+    } catch (error) {
+      response = fail(error);
+    }
+    return finish(deps, started, kind, response);
+  }
+  // The timeout is the handler's own budget: it starts when the handler does, not on arrival.
+  deadline.start();
+  return deadline
+    .race(Promise.resolve(result))
+    .then(toResponse)
+    .catch(fail)
+    .then((response) => {
+      deadline.clear();
+      release();
+      return finish(deps, started, kind, response);
+    });
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
+}
+
+/** Records the outcome and wakes a drain waiting for the replica to go idle. */
+function finish(deps: InvokeDeps, started: number, kind: string, response: Response): Response {
+  deps.state.metrics.requests.inc2(kind, response.status);
   deps.state.metrics.duration.observe((performance.now() - started) / 1000);
   deps.state.notifySettled();
   return response;
 }
 
-/**
- * Waits for a concurrency slot. The fast path (a free slot) allocates nothing; a queued
- * request waits at most one timeout, and leaves the queue if its client goes away.
- */
-async function admit(deps: InvokeDeps, request: Request): Promise<() => void> {
-  const { limiter } = deps.state;
-  if (limiter.inFlight < limiter.concurrency) return limiter.acquire() as () => void;
-  return limiter.acquire(AbortSignal.any([AbortSignal.timeout(deps.spec.timeoutMs), request.signal]));
+/** Waits in the bounded queue for at most one timeout, leaving it if the client goes away. */
+function admitQueued(deps: InvokeDeps, request: Request): Promise<() => void> {
+  const slot = deps.state.limiter.acquire(AbortSignal.any([AbortSignal.timeout(deps.spec.timeoutMs), request.signal]));
+  return typeof slot === "function" ? Promise.resolve(slot) : slot;
 }
 
 /** Turns an admission refusal or a handler failure into the error response, logging 5xx. */
@@ -101,41 +142,14 @@ function reasonOf(error: unknown): string {
   return "handler";
 }
 
-/** Settles with the work, or rejects with the deadline's reason the moment it fires. */
-function raceDeadline<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
-}
-
-/** A per-request context on top of the shared one; its signal fires on timeout or client disconnect. */
-function makeRequestContext(
-  deps: InvokeDeps,
-  requestId: string,
-  deadline: AbortSignal,
-  client: AbortSignal,
-): RequestContext<unknown> {
-  let signal: AbortSignal | undefined;
-  return Object.create(deps.baseContext, {
-    state: { value: deps.initState(), enumerable: true },
-    requestId: { value: requestId, enumerable: true },
-    logger: { get: () => deps.logger.child({ requestId }) },
-    // Built on first use: most handlers never look at it, and AbortSignal.any is not free.
-    signal: { get: () => (signal ??= AbortSignal.any([deadline, client])), enumerable: true },
-  }) as RequestContext<unknown>;
-}
-
-async function runHttp(deps: InvokeDeps, request: Request, ctx: RequestContext<unknown>): Promise<Response> {
+/** Calls the user's http hook; returns whatever it returns (a value, or a promise of one). */
+function callHttp(deps: InvokeDeps, request: Request, ctx: RequestContext<unknown>, header: HeaderReader): unknown {
   if (!deps.fn.http) {
     throw new InvalidEventError(
       `function "${deps.spec.name}" only handles CloudEvents: send ce-* headers (binary mode) or content-type application/cloudevents+json`,
     );
   }
-  const result = await deps.fn.http(limitRequestBody(request, deps.spec.maxBodyBytes), ctx);
-  return toResponse(result);
+  return deps.fn.http(limitRequestBody(request, deps.spec.maxBodyBytes, header), ctx);
 }
 
 /** Accepts a Response, or makes one from a string (text) or a plain object/array (JSON). */

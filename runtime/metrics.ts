@@ -25,6 +25,20 @@ export class Counter implements Metric {
     const key = formatLabels(labels);
     this.series.set(key, (this.series.get(key) ?? 0) + by);
   }
+  /**
+   * Hot-path increment for a {kind, code} series: the label text is built once per pair,
+   * not on every request.
+   */
+  inc2(kind: string, code: number): void {
+    const cacheKey = `${kind} ${code}`;
+    let key = this.keyCache.get(cacheKey);
+    if (key === undefined) {
+      key = formatLabels({ kind, code: String(code) });
+      this.keyCache.set(cacheKey, key);
+    }
+    this.series.set(key, (this.series.get(key) ?? 0) + 1);
+  }
+  private readonly keyCache = new Map<string, string>();
   /** Current value of one series (tests and summaries). */
   get(labels: Labels = {}): number {
     return this.series.get(formatLabels(labels)) ?? 0;
