@@ -9,7 +9,7 @@ import type { FunctionSpec } from "../spec/types.ts";
 import { copyAssets, listAssetFiles } from "./assets.ts";
 import { BUNDLE_FILE, makeBundleOptions, runBundle } from "./bundle.ts";
 import { BuildError, formatDiagnostic } from "./errors.ts";
-import { hashFiles, listFiles, sha256File, stableJson } from "./hash.ts";
+import { builderFingerprint, hashFiles, listFiles, sha256File, stableJson } from "./hash.ts";
 import { isReusable, makeManifest, MANIFEST_FILE, readManifest, type BuildManifest, type HashBasis } from "./manifest.ts";
 import { makeExternalList, planNodeModulesLayout, type ClosurePackage, type PlacedPackage } from "./native-packages.ts";
 import { copyPlacedPackages, makeFsPackageReader, makeNativeDetector } from "./package-fs.ts";
@@ -104,7 +104,7 @@ async function makeContext(options: BuildFunctionOptions): Promise<BuildContext>
   // Listing assets first also reports a missing one before any bundling work.
   const assets = await hashFiles(dir, await listAssetFiles(dir, spec.assets));
   const esbuildOptions = makeBundleOptions({ dir, spec, outDir, runtimeEntry, nodePaths });
-  const basis = { spec, options: { esbuild: esbuildOptions, runtimeEntry }, esbuildVersion, assets };
+  const basis = { spec, options: { esbuild: esbuildOptions, runtimeEntry, builder: await builderFingerprint() }, esbuildVersion, assets };
   return { dir, outDir, spec, runtimeEntry, nodePaths, esbuildOptions, basis };
 }
 

@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { toPosix } from "./paths.ts";
 
 /** Hex sha256 of a string or bytes. */
@@ -57,4 +58,20 @@ async function listSymlink(root: string, rel: string): Promise<string[]> {
   const info = await stat(join(root, rel)).catch(() => undefined);
   if (info?.isDirectory()) return listFiles(root, rel);
   return info?.isFile() ? [toPosix(rel)] : [];
+}
+
+let ownSources: Promise<string> | undefined;
+
+/**
+ * Fingerprint of the builder's own code: a changed builder (plugins, entry template, esbuild
+ * options) must rebuild functions even when their inputs did not change. Computed once per process.
+ */
+export function builderFingerprint(): Promise<string> {
+  ownSources ??= (async () => {
+    const dir = fileURLToPath(new URL(".", import.meta.url));
+    const names = (await readdir(dir)).filter((n) => n.endsWith(".ts") && !n.endsWith(".test.ts")).sort();
+    const hashes = await Promise.all(names.map(async (n) => `${n}:${await sha256File(join(dir, n))}`));
+    return sha256(hashes.join("\n"));
+  })();
+  return ownSources;
 }
