@@ -12,8 +12,8 @@ export interface DevReplica {
   stop(graceMs?: number): Promise<void>;
 }
 
-/** Starts `node <bundle>` listening on host:port. */
-export function startDevReplica(options: { bundlePath: string; spec: FunctionSpec; port: number; host: string }): DevReplica {
+/** Starts `node <bundle>` listening on host:port; with logsToStderr its stdout goes to our stderr (keeps --json stdout pure). */
+export function startDevReplica(options: { bundlePath: string; spec: FunctionSpec; port: number; host: string; logsToStderr?: boolean }): DevReplica {
   const env: Record<string, string> = {
     ...options.spec.env,
     PORT: String(options.port),
@@ -21,9 +21,11 @@ export function startDevReplica(options: { bundlePath: string; spec: FunctionSpe
     NODE_ENV: "development",
     // Dev restarts should be quick; in-flight requests still get a moment to finish.
     SKIFF_DRAIN_GRACE_MS: "2000",
+    // If `skiff dev` is killed without a chance to stop it, the replica notices and exits.
+    SKIFF_PARENT_PID: String(process.pid),
   };
   if (process.env.PATH) env.PATH = process.env.PATH;
-  const child = spawn(process.execPath, ["--enable-source-maps", options.bundlePath], { env, stdio: ["ignore", "inherit", "inherit"] });
+  const child = spawn(process.execPath, ["--enable-source-maps", options.bundlePath], { env, stdio: ["ignore", options.logsToStderr ? 2 : "inherit", "inherit"] });
   const exited = once(child, "exit");
   const ready = waitUntilReady(`http://${options.host}:${options.port}/_skiff/ready`, exited);
   ready.catch(() => {});

@@ -57,8 +57,26 @@ export async function startReplica(fn: unknown, options: StartOptions): Promise<
         void stop().then(() => process.exit(0));
       });
     }
+    exitWithParent(logger, () => void stop().then(() => process.exit(0)));
   }
   return { port, state, ready, stop };
+}
+
+/**
+ * When the platform (or `skiff dev`) that started this replica dies without stopping it (kill
+ * -9), the replica would live on holding its port and memory. The starter sets
+ * SKIFF_PARENT_PID; once our parent is no longer that process we were orphaned: drain and exit.
+ */
+function exitWithParent(logger: Logger, stop: () => void): void {
+  const parent = Number(process.env.SKIFF_PARENT_PID);
+  if (!Number.isInteger(parent) || parent <= 0) return;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    logger.warn("parent process is gone; draining and exiting", { parent });
+    stop();
+  }, 500);
+  timer.unref();
 }
 
 /** Queue depth per replica: enough to absorb a burst while the gateway catches up, bounded so memory is. */

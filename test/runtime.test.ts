@@ -122,3 +122,25 @@ describe("runtime concurrency limit", () => {
     expect((await json(await fetch(`${replica.url}/stats`))).peak).toBe(2);
   });
 });
+
+describe("runtime orphan handling", () => {
+  it("drains and exits when the process that started it dies (SKIFF_PARENT_PID)", async () => {
+    // A shell starts the replica in the background and exits: the replica's parent is gone.
+    const { startProcess } = await import("./harness/processes.ts");
+    const { loadAndBuild } = await import("../cli/build-function.ts");
+    const { freePort } = await import("./harness/ports.ts");
+    const build = await loadAndBuild(FIXTURE);
+    const port = await freePort();
+    const { mkdtemp, writeFile } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const release = `${await mkdtemp(`${tmpdir()}/skiff-orphan-`)}/go`;
+    // The shell exits once the test says so (the file appears), orphaning the replica.
+    const script = `PORT=${port} HOST=127.0.0.1 SKIFF_PARENT_PID=$$ "${process.execPath}" "${build.bundlePath}" & echo $!; while [ ! -f "${release}" ]; do sleep 0.05; done`;
+    const shell = startProcess("sh", ["-c", script], { env: { PATH: process.env.PATH ?? "" } });
+    await waitReady(`http://127.0.0.1:${port}`);
+    await writeFile(release, "");
+    const pid = Number(shell.output().trim().split("\n")[0]);
+    expect(await shell.exited).toBe(0);
+    await waitFor(() => { try { process.kill(pid, 0); return false; } catch { return true; } }, { what: "the orphaned replica to exit", timeoutMs: 10_000 });
+  });
+});

@@ -1,10 +1,11 @@
 import { watch } from "node:fs";
 import { stat } from "node:fs/promises";
-import { relative, resolve, sep } from "node:path";
+import { join, relative, resolve, sep } from "node:path";
 import { parsePort, parseVerbArgs } from "../args.ts";
 import { loadAndBuild } from "../build-function.ts";
 import { startDevReplica, type DevReplica } from "../dev-replica.ts";
 import { CliError, UsageError } from "../errors.ts";
+import { loadFunctionSpec, SPEC_FILE_NAMES } from "../../spec/index.ts";
 import type { Io } from "../io.ts";
 
 const USAGE = "dev [dir] [--port N] [--host H]";
@@ -18,6 +19,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const dir = resolve(positionals[0] ?? ".");
   if (!(await stat(dir).catch(() => undefined))?.isDirectory()) throw new CliError(`${dir} is not a directory`);
   const port = parsePort(values.port as string | undefined, "--port", 8080);
+  // A missing function.yaml is not something saving index.ts fixes: fail now with the loader's message.
+  const exists = await Promise.all(SPEC_FILE_NAMES.map((name) => stat(join(dir, name)).then(() => true, () => false)));
+  if (!exists.includes(true)) await loadFunctionSpec(dir);
   const host = values.host as string;
   const say = (event: string, human: string, extra: Record<string, unknown> = {}) =>
     io.out(values.json ? JSON.stringify({ event, ...extra }) : `skiff dev: ${human}`);
@@ -29,12 +33,14 @@ export async function run(argv: string[], io: Io): Promise<number> {
     try {
       result = await loadAndBuild(dir);
     } catch (error) {
-      say("build-failed", `build failed, still serving the last good build:\n${(error as Error).message}`, { error: (error as Error).message });
+      const alive = current !== undefined && current.child.exitCode === null && current.child.signalCode === null;
+      const serving = alive ? "still serving the last good build" : "nothing served yet; fix it and save to retry";
+      say("build-failed", `build failed, ${serving}:\n${(error as Error).message}`, { error: (error as Error).message });
       return;
     }
     if (current && !result.rebuilt) return;
     await current?.stop();
-    current = startDevReplica({ bundlePath: result.bundlePath, spec: result.spec, port, host });
+    current = startDevReplica({ bundlePath: result.bundlePath, spec: result.spec, port, host, logsToStderr: values.json as boolean });
     try {
       await current.ready;
       const ms = Math.round(performance.now() - started);

@@ -25,13 +25,15 @@ export async function run(argv: string[], io: Io): Promise<number> {
   );
   if (positionals.length !== 1) throw new UsageError("expected one URL", USAGE);
   const url = targetUrl(positionals[0]!, values.path as string);
+  const timeoutSeconds = Number(values.timeout);
+  if (!(timeoutSeconds > 0)) throw new UsageError(`--timeout must be a number of seconds > 0, got "${String(values.timeout)}"`, USAGE);
   const data = values.data === undefined ? undefined : await readData(values.data as string);
   const headers = parseHeaders(values.header as string[]);
   const request = values.event
     ? makeEventRequest({ type: values.type as string | undefined, source: values.source as string, data, structured: values.structured as boolean })
     : makePlainRequest(data, values.method as string | undefined);
   for (const [k, v] of Object.entries(headers)) request.headers[k] = v;
-  const response = await send(url, request, Number(values.timeout) * 1000);
+  const response = await send(url, request, timeoutSeconds * 1000);
   return printResponse(io, response, { json: values.json as boolean, event: values.event as boolean });
 }
 
@@ -46,8 +48,18 @@ function targetUrl(target: string, path: string): URL {
   if (!/^https?:\/\//.test(target)) {
     throw new UsageError(`"${target}" is not a URL; calling a function by name needs a running platform ("skiff up"), so pass its URL, e.g. http://127.0.0.1:8080/`);
   }
-  const url = new URL(target);
-  if (path !== "/") url.pathname = `${url.pathname.replace(/\/$/, "")}/${path.replace(/^\//, "")}`;
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    throw new UsageError(`"${target}" is not a valid URL (expected e.g. http://127.0.0.1:8080/)`, USAGE);
+  }
+  if (path !== "/") {
+    // --path may carry a query ("/greet?name=x"); assigning it to pathname whole would encode the "?".
+    const extra = new URL(path.replace(/^\/*/, "/"), "http://path.invalid");
+    url.pathname = `${url.pathname.replace(/\/$/, "")}${extra.pathname}`;
+    if (extra.search) url.search = extra.search;
+  }
   return url;
 }
 
@@ -105,8 +117,9 @@ async function send(url: URL, request: OutgoingRequest, timeoutMs: number): Prom
   try {
     return await fetch(url, { ...request, body: request.body as BodyInit | undefined, signal: AbortSignal.timeout(timeoutMs) });
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-    throw new CliError(`cannot reach ${url.origin}: ${cause}`);
+    if ((error as Error).name === "TimeoutError") throw new CliError(`no answer from ${url.origin} within ${timeoutMs / 1000}s (raise --timeout)`);
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    throw new CliError(`cannot reach ${url.origin}: ${cause?.code ?? cause?.message ?? (error as Error).message} (is the function running there?)`);
   }
 }
 
