@@ -30,6 +30,8 @@ export function makeApp(deps: InvokeDeps): Hono<{ Bindings: Partial<HttpBindings
       return c.json({ error: "replica is still starting (init has not finished)" }, 503, { "retry-after": "1" });
     }
     const incoming = c.env?.incoming;
+    // While draining, tell keep-alive clients not to reuse this connection.
+    if (state.phase === "draining") c.env?.outgoing?.setHeader("connection", "close");
     return invoke(deps, c.req.raw, incoming ? nodeHeaderReader(incoming.headers) : webHeaderReader(c.req.raw.headers));
   });
   return app;

@@ -146,8 +146,12 @@ async function drain(args: {
   // their responses Connection: close), so a request that raced the drain is not lost.
   const server = args.server as import("node:http").Server;
   const closed = new Promise<"closed">((r) => server.close(() => r("closed")));
+  // A kept-alive connection busy at close() time turns idle only after its response; close it
+  // then, or the drain would wait out the whole grace for a client that holds it open.
   server.closeIdleConnections();
+  const sweeper = setInterval(() => server.closeIdleConnections(), 25);
   if (outcome === "idle") outcome = await Promise.race([closed, graceLeft()]) === "closed" ? "idle" : "grace";
+  clearInterval(sweeper);
   if (outcome === "grace") {
     logger.warn("drain grace elapsed with requests in flight", { inFlight: state.limiter.inFlight });
     server.closeAllConnections();

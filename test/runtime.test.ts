@@ -108,6 +108,36 @@ describe("runtime lifecycle", () => {
   });
 });
 
+describe("runtime drain with keep-alive clients", () => {
+  it("does not wait out the grace for a client that keeps its connection open", async () => {
+    const { Agent, request } = await import("node:http");
+    // A 60s grace: if the drain waited for the kept-alive connection, the exit would take a minute.
+    const replica = await startBuiltReplica(FIXTURE, { SKIFF_DRAIN_GRACE_MS: "60000" });
+    await waitReady(replica.url);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (path: string) =>
+      new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+        const req = request(`${replica.url}${path}`, { agent }, (res) => {
+          res.resume();
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
+        });
+        req.on("error", reject);
+        req.end();
+      });
+    // One kept-alive connection used before the drain, and one carrying a request across it.
+    expect((await get("/hello")).status).toBe(200);
+    const viaFetch = fetch(`${replica.url}/slow?ms=500`);
+    const slow = get("/slow?ms=500");
+    await waitFor(async () => (await (await fetch(`${replica.url}/_skiff/metrics`)).text()).includes("skiff_in_flight_requests 2"), { what: "the slow requests in flight" });
+    replica.kill("SIGTERM");
+    expect((await slow).status).toBe(200);
+    expect((await viaFetch).status).toBe(200);
+    const tooLong = new Promise((resolve) => setTimeout(() => resolve("still running after 10s"), 10_000).unref());
+    expect(await Promise.race([replica.exited, tooLong])).toBe(0);
+    agent.destroy();
+  });
+});
+
 describe("runtime concurrency limit", () => {
   it("runs at most `concurrency` handlers, queues up to the bound and refuses the rest with 503", async () => {
     const replica = await startBuiltReplica(FIXTURE, { SKIFF_QUEUE_SIZE: "2" });

@@ -1,0 +1,22 @@
+// Public API of the process backend: replicas as local child processes on loopback.
+export {
+  type BackendLogger,
+  type ProcessBackend,
+  type ProcessBackendOptions,
+  EXITED_KEEP,
+  EXITED_RETENTION_MS,
+  startProcessBackend,
+} from "./process-backend.ts";
+export type { ProcessReplicaInfo } from "./replica-process.ts";
+export { type BackoffPolicy, DEFAULT_BACKOFF, backoffDelayMs } from "./backoff.ts";
+export { defaultDrainGraceMs, makeReplicaEnv } from "./env.ts";
+export { formatLogFileLine, logFilePath } from "./log-files.ts";
+export { planScale, pickDrainVictims, type PlanReplica, type ScalePlan } from "./plan.ts";
+export {
+  BackendStoppedError,
+  InvalidScaleError,
+  ListenerError,
+  LogFileError,
+  ReplicaCrashError,
+  ReplicaSpawnError,
+} from "./errors.ts";
