@@ -30,15 +30,16 @@ function isTextual(contentType: string): boolean {
 }
 
 /**
- * Percent-encodes a binary-mode header value as the HTTP binding (3.1.3.2) requires: space
- * through tilde pass, except '"' and '%'; everything else is UTF-8 percent-encoded. The SDK
- * does not, and Node refuses non-Latin-1 header values outright.
+ * Percent-encodes a binary-mode header value as the HTTP and NATS bindings (3.1.3.2) require:
+ * printable ASCII U+0021-U+007E passes except '"' and '%'; space and everything else is UTF-8
+ * percent-encoded (HTTP stacks and nats.js trim header values, so a raw space at either end
+ * would be lost). The SDK does not, and Node refuses non-Latin-1 header values outright.
  */
 export function encodeHeaderValue(value: string): string {
   let out = "";
   for (const char of value) {
     const code = char.codePointAt(0)!;
-    if (code >= 0x20 && code <= 0x7e && char !== '"' && char !== "%") out += char;
+    if (code > 0x20 && code <= 0x7e && char !== '"' && char !== "%") out += char;
     else for (const byte of new TextEncoder().encode(char)) out += `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
   }
   return out;

@@ -41,7 +41,7 @@ describe("echo-event", () => {
       const res = await send(encode(event));
       expect(res.status).toBe(200);
       expect(res.headers.get("ce-id")).toBe("evt-1");
-      expect(res.headers.get("ce-subject")).toBe("%C3%BCn%C3%AFcode %E2%9C%93");
+      expect(res.headers.get("ce-subject")).toBe("%C3%BCn%C3%AFcode%20%E2%9C%93");
       const reply = await replyOf(res);
       expect({ id: reply.id, type: reply.type, source: reply.source, data: reply.data, subject: reply.subject, myext: reply.myext })
         .toEqual({ id: "evt-1", type: "com.example.ping", source: "/tests/echo", data: event.data, subject: "ünïcode ✓", myext: "ext-value" });
