@@ -10,7 +10,15 @@ const VERBS: Record<string, { summary: string; load: () => Promise<Verb> }> = {
   init: { summary: "init <dir> [--template http|event|model]   new function from a template", load: async () => (await import("./commands/init.ts")).run },
   build: { summary: "build [dir] [--force]                      bundle a function into .skiff/build/<name>", load: async () => (await import("./commands/build.ts")).run },
   dev: { summary: "dev [dir] [--port N]                       run one function, rebuild and restart on change", load: async () => (await import("./commands/dev.ts")).run },
-  invoke: { summary: "invoke <url> [--path P] [--data JSON|@file] [--event --type T --source S]", load: async () => (await import("./commands/invoke.ts")).run },
+  invoke: { summary: "invoke <fn|url> [--path P] [--data JSON|@file] [--event --type T --source S]", load: async () => (await import("./commands/invoke.ts")).run },
+  up: { summary: "up [--state-dir DIR] [--port 8080]             run the local platform in the foreground", load: async () => (await import("./commands/up.ts")).run },
+  deploy: { summary: "deploy [dir] [--traffic @latest=N,REV=M]    build, upload and route to a new revision", load: async () => (await import("./commands/deploy.ts")).run },
+  list: { summary: "list                                       deployed functions", load: async () => (await import("./commands/list.ts")).run },
+  describe: { summary: "describe <fn>                              revisions, replicas, scale decisions", load: async () => (await import("./commands/describe.ts")).run },
+  logs: { summary: "logs <fn> [-f] [--tail N]                  replica output, tagged by replica", load: async () => (await import("./commands/logs.ts")).run },
+  delete: { summary: "delete <fn>                                drain and remove a function", load: async () => (await import("./commands/delete.ts")).run },
+  rollback: { summary: "rollback <fn> [--to REV]                   route back to the previous revision", load: async () => (await import("./commands/rollback.ts")).run },
+  traffic: { summary: "traffic <fn> REV=N,REV=M                   split traffic across revisions", load: async () => (await import("./commands/traffic.ts")).run },
 };
 
 /** Top-level usage text. */
@@ -54,5 +62,5 @@ function reportError(error: unknown, io: Io, debug: boolean, verbName: string): 
 /** Errors from our own folders that already carry a clear message. */
 function isKnownUserError(error: unknown): boolean {
   const name = (error as { name?: string } | null)?.name ?? "";
-  return ["SpecError", "BuildError"].includes(name);
+  return ["SpecError", "BuildError", "ControlApiError"].includes(name);
 }

@@ -2,6 +2,7 @@
 export { defineFunction, isSkiffFunction } from "./define-function.ts";
 export { startReplica, type Replica, type StartOptions } from "./server.ts";
 export { HttpError } from "./errors.ts";
+export { makeLogger } from "./logger.ts";
 export { decodeHeaderValue, encodeBinaryHeaders, encodeHeaderValue } from "./cloudevents-http.ts";
 export { PATHS } from "./app.ts";
 export type {

@@ -12,10 +12,12 @@ export function makeLogger(options: {
   const min = LEVELS[(options.level ?? "info").toLowerCase() as Level] ?? LEVELS.info;
   const write = options.write ?? ((line: string) => process.stdout.write(line));
   const base = options.fields ?? {};
+  // Under the platform each line is stamped when captured; a second timestamp is noise.
+  const stamp = process.env.SKIFF_LOG_TIME === "0" ? () => "" : () => `${new Date().toISOString()} `;
   const log = (level: Level, msg: string, fields?: Record<string, unknown>) => {
     if (LEVELS[level] < min) return;
     const all = fields ? { ...base, ...fields } : base;
-    write(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${msg}${formatFields(all)}\n${formatStacks(all)}`);
+    write(`${stamp()}${level.toUpperCase().padEnd(5)} ${msg}${formatFields(all)}\n${formatStacks(all)}`);
   };
   return {
     debug: (m, f) => log("debug", m, f),

@@ -136,10 +136,18 @@ describe("skiff invoke <url>", () => {
     expect(lines[0]).toMatch(new RegExp(`^skiff invoke: cannot reach ${url.replace(/\./g, "\\.")}: ECONNREFUSED`));
   });
 
-  it("a bare function name: exit 2, explaining it needs the platform or a URL", async () => {
-    const result = await runSkiff(["invoke", "hello"]);
+  it("a function name with no platform running: exit 1, saying to start skiff up", async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), "skiff-noplatform-"));
+    const result = await runSkiff(["invoke", "hello", "--state-dir", stateDir]);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toBe(`skiff invoke: no platform is running for ${stateDir}: start one with "skiff up" (or pass --state-dir)`);
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  it("neither a URL nor a function name: exit 2", async () => {
+    const result = await runSkiff(["invoke", "Not_A_Name"]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('"hello" is not a URL; calling a function by name needs a running platform ("skiff up"), so pass its URL');
+    expect(result.stderr).toContain('"Not_A_Name" is neither a URL nor a function name');
     expect(result.stderr).not.toMatch(STACK_FRAME);
   });
 

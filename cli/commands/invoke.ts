@@ -3,8 +3,10 @@ import { CloudEvent, HTTP } from "cloudevents";
 import { parseVerbArgs } from "../args.ts";
 import { CliError, UsageError } from "../errors.ts";
 import type { Io } from "../io.ts";
+import { isFunctionName } from "../../controller/gateway/index.ts";
+import { connectPlatform, STATE_DIR_OPTION } from "../platform-client.ts";
 
-const USAGE = "invoke <url> [--path P] [--method M] [--data JSON|@file] [--header K:V] [--event --type T --source S [--structured]]";
+const USAGE = "invoke <fn|url> [--path P] [--method M] [--data JSON|@file] [--header K:V] [--event --type T --source S [--structured]]";
 
 /** `skiff invoke`: calls a function over HTTP, or sends it a CloudEvent, and prints the answer. */
 export async function run(argv: string[], io: Io): Promise<number> {
@@ -20,11 +22,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
       type: { type: "string" },
       source: { type: "string", default: "/skiff/cli" },
       timeout: { type: "string", default: "60" },
+      ...STATE_DIR_OPTION,
     },
     USAGE,
   );
-  if (positionals.length !== 1) throw new UsageError("expected one URL", USAGE);
-  const url = targetUrl(positionals[0]!, values.path as string);
+  if (positionals.length !== 1) throw new UsageError("expected one function name or URL", USAGE);
+  const url = targetUrl(await baseUrl(positionals[0]!, values["state-dir"] as string | undefined), values.path as string);
   const timeoutSeconds = Number(values.timeout);
   if (!(timeoutSeconds > 0)) throw new UsageError(`--timeout must be a number of seconds > 0, got "${String(values.timeout)}"`, USAGE);
   const data = values.data === undefined ? undefined : await readData(values.data as string);
@@ -44,10 +47,17 @@ interface OutgoingRequest {
 }
 
 /** A full URL from the positional and --path; function names need the platform (`skiff up`). */
-function targetUrl(target: string, path: string): URL {
-  if (!/^https?:\/\//.test(target)) {
-    throw new UsageError(`"${target}" is not a URL; calling a function by name needs a running platform ("skiff up"), so pass its URL, e.g. http://127.0.0.1:8080/`);
+/** A URL as given, or a function name resolved through the running platform's gateway. */
+async function baseUrl(target: string, stateDir: string | undefined): Promise<string> {
+  if (/^https?:\/\//.test(target)) return target;
+  if (!isFunctionName(target)) {
+    throw new UsageError(`"${target}" is neither a URL nor a function name (lowercase letters, digits and "-")`, USAGE);
   }
+  const { info } = await connectPlatform(stateDir);
+  return `${info.gatewayUrl}/fn/${target}/`;
+}
+
+function targetUrl(target: string, path: string): URL {
   let url: URL;
   try {
     url = new URL(target);

@@ -41,8 +41,9 @@ export function makeLineSplitter(onLine: (text: string) => void, maxLineChars = 
   };
 }
 
-// The runtime logger's record: `<iso time> INFO  listening fn=<name> port=<n>` (runtime/server.ts).
-const LISTENING = /^\S+ INFO +listening\b.*\bport=(\d+)\b/;
+// The runtime logger's record: `[<iso time> ]INFO  listening fn=<name> port=<n>` (runtime/server.ts;
+// the time is left out when the platform sets SKIFF_LOG_TIME=0).
+const LISTENING = /^(?:\S+ )?INFO +listening\b.*\bport=(\d+)\b/;
 
 /** The port of a runtime "listening" record, or undefined for any other line. */
 export function parseListeningPort(line: string): number | undefined {

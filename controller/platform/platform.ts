@@ -1,0 +1,135 @@
+// `skiff up`: the local platform in one process — store, process backend, KPA autoscalers,
+// gateway (activator) and the control API — reconciled from the state dir at start, so a
+// restart brings back the same functions (min-scale replicas included) and nothing twice.
+import { serve } from "@hono/node-server";
+import type { AddressInfo } from "node:net";
+import { makeControlApi } from "../api/index.ts";
+import { startProcessBackend } from "../backends/process/index.ts";
+import { startGateway, type Gateway } from "../gateway/index.ts";
+import { openFileStore, type FunctionStore } from "../store/index.ts";
+import { LogHub } from "./logs.ts";
+import { makePlatformOps } from "./ops.ts";
+import { RevisionScalers } from "./revision-scalers.ts";
+import { StoreRouteTable } from "./routes.ts";
+import { checkNotRunning, clearPlatformInfo, ensureToken, writePlatformInfo } from "./state-files.ts";
+import { join } from "node:path";
+
+/** Options of startPlatform. */
+export interface PlatformOptions {
+  stateDir: string;
+  host?: string;
+  /** Gateway port (default 8080; 0 picks one). */
+  port?: number;
+  /** Control API port (default 0: a free one, recorded in the state dir). */
+  apiPort?: number;
+  /** How long a deployed revision may take to turn ready (default 120s: models load in init). */
+  readyTimeoutMs?: number;
+  logger?: PlatformLogger;
+}
+
+/** Where the platform writes what it does. */
+export interface PlatformLogger {
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+/** A running local platform. */
+export interface Platform {
+  readonly gatewayUrl: string;
+  readonly apiUrl: string;
+  readonly token: string;
+  readonly store: FunctionStore;
+  readonly gateway: Gateway;
+  /** Drains every replica, stops the gateway and the API, and clears platform.json. */
+  stop(): Promise<void>;
+}
+
+/** Starts the platform and reconciles every stored function. */
+export async function startPlatform(options: PlatformOptions): Promise<Platform> {
+  const host = options.host ?? "127.0.0.1";
+  const logger = options.logger ?? consoleLogger;
+  await checkNotRunning(options.stateDir);
+  const token = await ensureToken(options.stateDir);
+  const store = await openFileStore({ stateDir: options.stateDir });
+  for (const problem of store.problems()) logger.warn(`skipped unreadable state: ${problem.file}: ${problem.message}`);
+  const logs = new LogHub();
+  const backend = startProcessBackend({
+    stateDir: options.stateDir,
+    host,
+    // Replicas exit on their own if this process is SIGKILLed (see runtime/server.ts).
+    // The log file adds its own timestamp, so replicas leave theirs out.
+    platformEnv: { SKIFF_PARENT_PID: String(process.pid), SKIFF_LOG_TIME: "0" },
+    logger,
+    onLog: (line) => logs.publish(line),
+  });
+  const routes = new StoreRouteTable();
+  let gateway: Gateway | undefined;
+  const scalers = new RevisionScalers({ backend, logger, concurrency: (rev) => gateway?.concurrency(rev) ?? 0 });
+  gateway = await startGateway({
+    host,
+    port: options.port ?? 8080,
+    routes,
+    endpoints: {
+      ready: (rev) => backend.replicas(rev).filter((r) => r.phase === "ready").map(({ id, url }) => ({ id, url })),
+      onChange: (listener) => backend.onChange(() => listener()),
+    },
+    onDemand: (rev) => scalers.poke(rev),
+    logger,
+  });
+  const gatewayUrl = gateway.url;
+  const reconcile = (name: string, record: Parameters<StoreRouteTable["update"]>[0] | undefined) => {
+    if (!record) {
+      routes.remove(name);
+      scalers.remove(name);
+      return;
+    }
+    routes.update(record);
+    scalers.reconcile(record);
+  };
+  const unwatch = store.watch((event) => reconcile(event.name, event.record));
+  for (const record of await store.listFunctions()) reconcile(record.name, record);
+  const ops = makePlatformOps({
+    store,
+    backend,
+    scalers,
+    logs,
+    stateDir: options.stateDir,
+    readyTimeoutMs: options.readyTimeoutMs ?? 120_000,
+    gatewayUrl: () => gatewayUrl,
+  });
+  const api = makeControlApi(ops, { token, tokenFile: join(options.stateDir, "token"), onError: (error) => logger.error("control API error", { error: String((error as Error)?.stack ?? error) }) });
+  const apiServer = await listen(api.fetch, host, options.apiPort ?? 0);
+  const apiUrl = `http://${host}:${apiServer.port}`;
+  await writePlatformInfo(options.stateDir, { pid: process.pid, apiUrl, gatewayUrl, startedAtMs: Date.now() });
+  let stopping: Promise<void> | undefined;
+  return {
+    gatewayUrl,
+    apiUrl,
+    token,
+    store,
+    gateway,
+    stop: () =>
+      (stopping ??= (async () => {
+        unwatch();
+        scalers.stop();
+        await Promise.all([backend.stop(), gateway!.stop()]);
+        await new Promise<void>((resolve) => apiServer.server.close(() => resolve()));
+        await store.close();
+        await clearPlatformInfo(options.stateDir);
+      })()),
+  };
+}
+
+const consoleLogger: PlatformLogger = {
+  info: (msg, fields) => console.log(msg, fields ?? ""),
+  warn: (msg, fields) => console.warn(msg, fields ?? ""),
+  error: (msg, fields) => console.error(msg, fields ?? ""),
+};
+
+function listen(fetch: (req: Request) => Response | Promise<Response>, hostname: string, port: number) {
+  return new Promise<{ server: ReturnType<typeof serve>; port: number }>((resolve, reject) => {
+    const server = serve({ fetch, hostname, port }, (info: AddressInfo) => resolve({ server, port: info.port }));
+    server.once("error", reject);
+  });
+}
