@@ -2,6 +2,7 @@
 // JSON object {"suite", "ratio", ...} (DESIGN.md's benchmark contract).
 const SUITES: Record<string, () => Promise<{ run(): Promise<Record<string, unknown>> }>> = {
   runtime: () => import("./suites/runtime.ts"),
+  coldstart: () => import("./suites/coldstart.ts"),
 };
 
 const name = process.argv[2];

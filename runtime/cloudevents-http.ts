@@ -7,7 +7,10 @@ import type { EventReply } from "./types.ts";
 
 type Sdk = typeof import("cloudevents");
 let sdk: Promise<Sdk> | undefined;
-const loadSdk = (): Promise<Sdk> => (sdk ??= import("cloudevents"));
+// The SDK is CommonJS: depending on how the bundle's chunk interop wraps it, the named exports
+// sit on the namespace itself or on its default export.
+const loadSdk = (): Promise<Sdk> =>
+  (sdk ??= import("cloudevents").then((m) => ((m as Partial<Sdk>).HTTP ? m : (m as unknown as { default: Sdk }).default)));
 
 /** Required context attributes, checked ourselves because the SDK silently invents a missing id. */
 const REQUIRED = ["id", "source", "type", "specversion"] as const;

@@ -1,7 +1,11 @@
 // runtime: functions/hello through the Skiff runtime against a bare node:http hello server,
 // same load tool, same connections, in alternating short rounds of one run (the machine is
 // noisy: the ratio is the median of per-round ratios); plus boot to first response.
+import { build } from "esbuild";
 import { spawn } from "node:child_process";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadAndBuild } from "../../cli/build-function.ts";
 import { freePort } from "../../test/harness/ports.ts";
@@ -9,6 +13,7 @@ import { firstResponseMs, load, LOAD_TOOL, median, round2, startServer, stopServ
 
 const HELLO = fileURLToPath(new URL("../../functions/hello", import.meta.url));
 const BARE = fileURLToPath(new URL("../bare-hello.mjs", import.meta.url));
+const HONO = fileURLToPath(new URL("../hono-hello.ts", import.meta.url));
 const CONNECTIONS = 32;
 const ROUND_S = 2;
 const ROUNDS = 8;
@@ -30,6 +35,8 @@ export async function run(): Promise<Record<string, unknown>> {
     bootBareMs: round2(boot.bareMs),
     bootRatio: round2(boot.skiffMs / boot.bareMs),
     bootTarget: "<= 1.5",
+    bootHonoMinimalMs: round2(boot.honoMs),
+    bootHonoMinimalRatio: round2(boot.honoMs / boot.bareMs),
   };
 }
 
@@ -63,16 +70,20 @@ async function measureThroughput(bundlePath: string) {
   return { ratio: median(ratios), skiffRps: median(skiffRps), bareRps: median(bareRps) };
 }
 
-/** Median spawn-to-first-200 of each server, alternating so drift hits both alike. */
-async function measureBoots(bundlePath: string): Promise<{ skiffMs: number; bareMs: number }> {
+/** Median spawn-to-first-200 of each server (Skiff, bare node:http, minimal Hono), alternating so drift hits all alike. */
+async function measureBoots(bundlePath: string): Promise<{ skiffMs: number; bareMs: number; honoMs: number }> {
+  const honoBundle = join(await mkdtemp(join(tmpdir(), "skiff-bench-")), "hono-hello.mjs");
+  await build({ entryPoints: [HONO], bundle: true, platform: "node", format: "esm", target: "node20", minify: true, outfile: honoBundle });
   const skiffMs: number[] = [];
   const bareMs: number[] = [];
+  const honoMs: number[] = [];
   for (let i = 0; i < BOOTS; i++) {
     skiffMs.push(await bootOnce(bundlePath));
     bareMs.push(await bootOnce(BARE));
+    honoMs.push(await bootOnce(honoBundle));
   }
-  process.stderr.write(`boot medians: skiff ${round2(median(skiffMs))}ms, bare ${round2(median(bareMs))}ms\n`);
-  return { skiffMs: median(skiffMs), bareMs: median(bareMs) };
+  process.stderr.write(`boot medians: skiff ${round2(median(skiffMs))}ms, bare ${round2(median(bareMs))}ms, minimal hono ${round2(median(honoMs))}ms\n`);
+  return { skiffMs: median(skiffMs), bareMs: median(bareMs), honoMs: median(honoMs) };
 }
 
 async function bootOnce(script: string): Promise<number> {
