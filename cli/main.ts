@@ -19,6 +19,9 @@ const VERBS: Record<string, { summary: string; load: () => Promise<Verb> }> = {
   delete: { summary: "delete <fn>                                drain and remove a function", load: async () => (await import("./commands/delete.ts")).run },
   rollback: { summary: "rollback <fn> [--to REV]                   route back to the previous revision", load: async () => (await import("./commands/rollback.ts")).run },
   traffic: { summary: "traffic <fn> REV=N,REV=M                   split traffic across revisions", load: async () => (await import("./commands/traffic.ts")).run },
+  publish: { summary: "publish <subject> --type T [--source S] [--data JSON|@file]  publish a CloudEvent", load: async () => (await import("./commands/publish.ts")).run },
+  events: { summary: "events tail <subject> [--count N]          print CloudEvents arriving on a subject", load: async () => (await import("./commands/events.ts")).run },
+  dlq: { summary: "dlq list|redrive <fn> [--limit N]          inspect and replay dead letters", load: async () => (await import("./commands/dlq.ts")).run },
 };
 
 /** Top-level usage text. */

@@ -5,6 +5,7 @@ import { type Context, Hono } from "hono";
 import { NotFoundError, parseTraffic, validateFunctionName } from "../store/index.ts";
 import { makeBearerAuth } from "./auth.ts";
 import { readDeployRequest } from "./deploy-request.ts";
+import { answerDlqList, answerDlqRedrive } from "./dlq-route.ts";
 import { BadRequestError, toErrorResponse } from "./errors.ts";
 import { streamLogs } from "./logs-route.ts";
 import type { ControlApiOptions, PlatformOps } from "./types.ts";
@@ -72,6 +73,8 @@ function addFunctionRoutes(app: Hono, ops: PlatformOps, options: ControlApiOptio
   });
 
   app.get("/v1/functions/:name/logs", async (c) => streamLogs(c, ops, nameParam(c), onError));
+  app.get("/v1/functions/:name/dlq", async (c) => c.json(await answerDlqList(ops, nameParam(c), c.req.query("limit"))));
+  app.post("/v1/functions/:name/dlq/redrive", async (c) => c.json(await answerDlqRedrive(ops, nameParam(c))));
 }
 
 /** The validated `:name` parameter (a DNS-1123 label), or a 400 naming it. */

@@ -6,7 +6,7 @@ import { BUNDLE_CONTENT_TYPE, bundleByteLength, encodeBundleChunks } from "./bun
 import { ControlApiError } from "./errors.ts";
 import { readChunks } from "./read-stream.ts";
 import { makeSpecInput } from "./spec-input.ts";
-import type { DeployResult, FunctionDescription, FunctionSummary, TrafficTarget } from "./types.ts";
+import type { DeadLetterSummary, DeployResult, FunctionDescription, FunctionSummary, RedriveResult, TrafficTarget } from "./types.ts";
 
 /** Where the control API is and how to authenticate. */
 export interface ControlClientOptions {
@@ -44,6 +44,10 @@ export interface ControlClient {
   setTraffic(name: string, traffic: TrafficTarget[]): Promise<FunctionSummary>;
   /** Log lines as text (`<iso time> <replica> <text>`, no newline); see parseLogLine. */
   logs(name: string, request?: LogsRequest): AsyncIterable<string>;
+  /** A function's dead letters, oldest first (the server's default limit when none is given). */
+  dlqList(name: string, options?: { limit?: number }): Promise<DeadLetterSummary[]>;
+  /** Replays a function's dead letters on their subjects. */
+  dlqRedrive(name: string): Promise<RedriveResult>;
 }
 
 /** A client of the control API at `options.url`. */
@@ -80,6 +84,11 @@ export function makeControlClient(options: ControlClientOptions): ControlClient 
     rollback: (name, to) => json("POST", `${fn(name)}/rollback`, to === undefined ? {} : { to }),
     setTraffic: (name, traffic) => json("PUT", `${fn(name)}/traffic`, { traffic }),
     logs: (name, request = {}) => readLines(name, request, call, fn),
+    dlqList: async (name, options = {}) => {
+      const query = options.limit === undefined ? "" : `?${new URLSearchParams({ limit: String(options.limit) })}`;
+      return (await json<{ deadLetters: DeadLetterSummary[] }>("GET", `${fn(name)}/dlq${query}`)).deadLetters;
+    },
+    dlqRedrive: (name) => json("POST", `${fn(name)}/dlq/redrive`),
   };
 }
 

@@ -48,6 +48,14 @@ export class BundleLimitError extends Error {
   }
 }
 
+/** The platform does not offer this operation (say, dead letters without an event side). */
+export class NotImplementedError extends Error {
+  override name = "NotImplementedError";
+  constructor(message: string, options: ApiErrorOptions = {}) {
+    super(message, options);
+  }
+}
+
 /** A control API call failed: `status` is the HTTP status (0 when the server was unreachable), `message` the server's. */
 export class ControlApiError extends Error {
   override name = "ControlApiError";
@@ -78,6 +86,7 @@ const STATUS_BY_TYPE: Array<[new (...args: never[]) => Error, number]> = [
   // An operator must act on these, so their message (naming the file) is shown as is.
   [CorruptStateError, 500],
   [StoreIoError, 500],
+  [NotImplementedError, 501],
 ];
 
 /** Maps any error to its HTTP answer; the only place statuses are chosen for errors. */

@@ -7,8 +7,9 @@ export {
   encodeBundleChunks, makeBundleDecoder, type Bundle, type BundleDecoder, type BundleLimits,
 } from "./bundle-format.ts";
 export { makeControlClient, type ControlClient, type ControlClientOptions, type DeployRequest, type LogsRequest } from "./client.ts";
+export { DEFAULT_DLQ_LIMIT, MAX_DLQ_LIMIT } from "./dlq-route.ts";
 export {
-  BadRequestError, BundleFormatError, BundleLimitError, ControlApiError, UnauthorizedError, UnsupportedMediaTypeError,
+  BadRequestError, BundleFormatError, BundleLimitError, ControlApiError, NotImplementedError, UnauthorizedError, UnsupportedMediaTypeError,
   toErrorResponse, type ApiErrorOptions, type ErrorResponse,
 } from "./errors.ts";
 export { formatLogLine, parseLogLine, type ParsedLogLine } from "./log-format.ts";
@@ -16,6 +17,7 @@ export { MAX_TAIL } from "./logs-route.ts";
 export { readFilesFromDir } from "./read-files.ts";
 export { makeSpecInput } from "./spec-input.ts";
 export type {
-  ColdStart, ControlApiOptions, DeployInput, DeployMeta, DeployResult, FunctionDescription, FunctionSummary, LogsOptions,
-  PlatformOps, ReplicaCounts, RevisionSummary, ScaleEvent, TrafficTarget,
+  ColdStart, ControlApiOptions, DeadLetterEvent, DeadLetterSummary, DeployInput, DeployMeta, DeployResult, DlqListOptions,
+  FunctionDescription, FunctionSummary, LogsOptions, PlatformOps, RedriveResult, ReplicaCounts, RevisionSummary, ScaleEvent,
+  TrafficTarget,
 } from "./types.ts";

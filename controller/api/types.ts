@@ -90,6 +90,49 @@ export interface LogsOptions {
   signal: AbortSignal;
 }
 
+/** The original event of a dead letter, as far as it could be read. */
+export interface DeadLetterEvent {
+  id: string;
+  type: string;
+  source: string;
+  datacontenttype?: string;
+  /** JSON data as is; text as a string; bytes as base64 (datacontenttype says which). */
+  data?: unknown;
+}
+
+/** One dead letter of a function, as `skiff dlq list` shows it. */
+export interface DeadLetterSummary {
+  /** Sequence in the dead-letter stream (what a redrive acknowledges). */
+  seq: number;
+  /** Subject the event arrived on. */
+  subject: string;
+  /** Why it was dead-lettered (e.g. "maxDeliver", "status 400", "invalid event"). */
+  reason: string;
+  /** Last HTTP status from the function (0 when none, e.g. a timeout). */
+  status: number;
+  /** Last error message, when there was one. */
+  error?: string;
+  /** How many times it was delivered. */
+  deliveries: number;
+  /** When it was dead-lettered (RFC 3339). */
+  time: string;
+  /** Absent when the message was not a readable CloudEvent. */
+  event?: DeadLetterEvent;
+}
+
+/** Options of PlatformOps.dlqList. */
+export interface DlqListOptions {
+  /** At most this many dead letters, oldest first. */
+  limit: number;
+}
+
+/** What a redrive did: events republished, events that could not be, and dead letters left. */
+export interface RedriveResult {
+  redriven: number;
+  failed: number;
+  remaining: number;
+}
+
 /** What the control API needs from the platform. Throw store errors (NotFoundError, ValidationError, ...) for failures. */
 export interface PlatformOps {
   /** Stores a revision and routes traffic to it (content-addressed: an unchanged upload reuses the revision). */
@@ -106,6 +149,10 @@ export interface PlatformOps {
   setTraffic(name: string, traffic: TrafficTarget[]): Promise<FunctionSummary>;
   /** Resolves to the function's log lines once the function is known; rejects with NotFoundError otherwise. */
   logs(name: string, options: LogsOptions): Promise<AsyncIterable<LogLine>>;
+  /** A function's dead letters, oldest first; NotFoundError for an unknown function. Absent: the route answers 501. */
+  dlqList?(name: string, options: DlqListOptions): Promise<DeadLetterSummary[]>;
+  /** Republishes a function's dead letters to their subjects and removes those that were; NotFoundError for an unknown function. */
+  dlqRedrive?(name: string): Promise<RedriveResult>;
 }
 
 /** The JSON header of a deploy bundle (see bundle-format.ts). */

@@ -2,12 +2,13 @@
 // shared or public server. Missing binary: the suite skips with a hint, or fails under CI=true.
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { accessSync, constants, mkdtempSync, rmSync } from "node:fs";
-import { homedir, tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, describe, it } from "vitest";
+import { findNatsServer } from "../../controller/nats/index.ts";
 import { freePort } from "./ports.ts";
 import { waitFor } from "./wait-for.ts";
 
@@ -36,21 +37,8 @@ const STOP_TIMEOUT_MS = 10_000;
 
 const isCI = (): boolean => process.env.CI === "true" || process.env.CI === "1";
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Where nats-server is: $NATS_SERVER_BIN, else PATH, else /usr/sbin (Debian), else ~/go/bin. */
-export function findNatsServer(): string | undefined {
-  if (process.env.NATS_SERVER_BIN) return isExecutable(process.env.NATS_SERVER_BIN) ? process.env.NATS_SERVER_BIN : undefined;
-  const onPath = (process.env.PATH ?? "").split(delimiter).filter(Boolean).map((dir) => join(dir, "nats-server"));
-  return [...onPath, "/usr/sbin/nats-server", join(homedir(), "go", "bin", "nats-server")].find(isExecutable);
-}
+/** Where nats-server is (the platform's finder; one implementation for both). */
+export { findNatsServer };
 
 /** Whether a suite can start nats-server, and if not, why and how to fix it. */
 export function natsServerAvailable(): { ok: true; bin: string } | { ok: false; reason: string } {

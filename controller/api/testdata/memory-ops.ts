@@ -3,7 +3,7 @@
 import { createHash } from "node:crypto";
 import { LATEST_REVISION, NotFoundError, ValidationError } from "../../store/index.ts";
 import type { LogLine, Revision } from "../../types.ts";
-import type { DeployInput, FunctionDescription, FunctionSummary, LogsOptions, PlatformOps, TrafficTarget } from "../types.ts";
+import type { DeadLetterSummary, DeployInput, FunctionDescription, FunctionSummary, LogsOptions, PlatformOps, TrafficTarget } from "../types.ts";
 
 interface Fn {
   revisions: Revision[];
@@ -21,6 +21,10 @@ export interface MemoryOps extends PlatformOps {
   followers(): number;
   /** Resolves when the number of open followers satisfies `test`. */
   waitFollowers(test: (n: number) => boolean): Promise<void>;
+  /** Dead letters per function, oldest first (a redrive removes those it replays). */
+  deadLetters: Map<string, DeadLetterSummary[]>;
+  /** Sequences whose redrive fails (they stay). */
+  failRedrive: Set<number>;
 }
 
 /** A fresh in-memory platform. */
@@ -110,6 +114,19 @@ export function makeMemoryOps(): MemoryOps {
     emit(fn, text) {
       logs.push({ fn, replica: `${fn}-r1`, stream: "stdout", atMs: Date.UTC(2025, 0, 1) + logs.length, text });
       notify();
+    },
+    deadLetters: new Map(),
+    failRedrive: new Set(),
+    async dlqList(name, options) {
+      need(name);
+      return (this.deadLetters.get(name) ?? []).slice(0, options.limit);
+    },
+    async dlqRedrive(name) {
+      need(name);
+      const all = this.deadLetters.get(name) ?? [];
+      const kept = all.filter((letter) => this.failRedrive.has(letter.seq));
+      this.deadLetters.set(name, kept);
+      return { redriven: all.length - kept.length, failed: kept.length, remaining: kept.length };
     },
     followers: () => open,
     async waitFollowers(test) {
