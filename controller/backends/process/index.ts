@@ -8,6 +8,8 @@ export {
   startProcessBackend,
 } from "./process-backend.ts";
 export type { ProcessReplicaInfo } from "./replica-process.ts";
+export { DEFAULT_POOL_SIZE, type PoolWorkerInfo, type ReplicaPool, type ReplicaPoolOptions, startReplicaPool } from "./pool.ts";
+export { type PoolWorker, type WorkerAssignment, canRunPooled, spawnPoolWorker } from "./pool-worker-process.ts";
 export { type BackoffPolicy, DEFAULT_BACKOFF, backoffDelayMs } from "./backoff.ts";
 export { defaultDrainGraceMs, makeReplicaEnv } from "./env.ts";
 export { formatLogFileLine, logFilePath } from "./log-files.ts";

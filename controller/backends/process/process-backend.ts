@@ -8,6 +8,7 @@ import { defaultDrainGraceMs } from "./env.ts";
 import { BackendStoppedError, InvalidScaleError, ListenerError, ReplicaCrashError } from "./errors.ts";
 import { type LogFiles, startLogFiles } from "./log-files.ts";
 import { planScale } from "./plan.ts";
+import { DEFAULT_POOL_SIZE, type PoolWorkerInfo, type ReplicaPool, startReplicaPool } from "./pool.ts";
 import { pause } from "./readiness.ts";
 import { type ProcessReplicaInfo, ReplicaProcess } from "./replica-process.ts";
 
@@ -38,6 +39,8 @@ export interface ProcessBackendOptions {
   /** Every line a replica prints, tagged with its replica id. */
   onLog?: (line: LogLine) => void;
   clock?: Clock;
+  /** Pre-started generic workers that replicas start in, skipping Node's startup (default size 2; false: none). */
+  pool?: { size: number } | false;
 }
 
 /** The Backend contract plus what the process backend can tell in addition. */
@@ -48,6 +51,8 @@ export interface ProcessBackend extends Backend {
   snapshot(): ProcessReplicaInfo[];
   /** The count last passed to scale() for a revision (0 when unknown). */
   desired(revisionId: string): number;
+  /** Idle pre-started workers (none when the pool is off); they are not replicas. */
+  poolWorkers(): PoolWorkerInfo[];
 }
 
 /** Exited replicas stay visible in replicas() this long (so `describe` can say why one died)... */
@@ -92,6 +97,7 @@ class ProcessBackendImpl implements ProcessBackend {
   private readonly logger: BackendLogger;
   private readonly backoff: BackoffPolicy;
   private readonly logFiles: LogFiles | undefined;
+  private readonly pool: ReplicaPool | undefined;
   private replicaCounter = 0;
   private stopped = false;
   private stopping: Promise<void> | undefined;
@@ -110,6 +116,8 @@ class ProcessBackendImpl implements ProcessBackend {
     const report = (error: Error) => this.logger.warn(error.message, { error });
     this.logFiles = options.stateDir === undefined ? undefined : startLogFiles(options.stateDir, report);
     process.on("exit", this.exitHook);
+    const poolSize = options.pool === false ? 0 : (options.pool?.size ?? DEFAULT_POOL_SIZE);
+    if (poolSize > 0) this.pool = startReplicaPool({ size: poolSize, clock: this.clock, logger: this.logger });
   }
 
   scale(revision: Revision, desired: number): void {
@@ -139,6 +147,10 @@ class ProcessBackendImpl implements ProcessBackend {
     return this.slots.get(revisionId)?.desired ?? 0;
   }
 
+  poolWorkers(): PoolWorkerInfo[] {
+    return this.pool?.workers() ?? [];
+  }
+
   onChange(listener: (replica: ProcessReplicaInfo) => void): () => void {
     // Wrapped so the same function subscribed twice gets two independent subscriptions.
     const wrapped = (replica: ProcessReplicaInfo) => listener(replica);
@@ -155,10 +167,11 @@ class ProcessBackendImpl implements ProcessBackend {
 
   private async drainAll(): Promise<void> {
     for (const slot of this.slots.values()) this.clearWake(slot);
+    const poolStopped = this.pool?.stop();
     const all: ReplicaProcess[] = [];
     this.forEachLive((r) => all.push(r));
     for (const replica of all) replica.drain();
-    await Promise.all(all.map((r) => r.exited));
+    await Promise.all([...all.map((r) => r.exited), poolStopped]);
     // Wait for the last lines (pipes drain after exit), but not for a grandchild that escaped
     // the process group and still holds a pipe open.
     const outputClosed = Promise.all(all.map((r) => r.outputClosed));
@@ -208,6 +221,7 @@ class ProcessBackendImpl implements ProcessBackend {
       readyPollMs: this.options.readyPollMs ?? 10,
       platformEnv: this.options.platformEnv,
       clock: this.clock,
+      takeWorker: this.pool && (() => this.pool?.take()),
       onPhase: (info) => this.handlePhase(slot, replica, info),
       onOutput: (stream, text) => this.handleOutput({ fn: revision.fn, replica: id, stream, atMs: this.clock.now(), text }),
       onError: (error) => this.logger.error(error.message, { error, replica: id }),

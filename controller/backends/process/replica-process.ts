@@ -1,6 +1,7 @@
-// One replica as a child process: spawn with a clean env, learn its port, poll readiness, drain
-// on request (SIGTERM, grace, SIGKILL) and report every phase change exactly once, in order:
-// starting -> ready? -> draining? -> exited.
+// One replica as a child process: spawn with a clean env (or hand that env and the bundle to a
+// warm pool worker, pool.ts), learn its port, poll readiness, drain on request (SIGTERM, grace,
+// SIGKILL) and report every phase change exactly once, in order: starting -> ready? -> draining?
+// -> exited.
 import { type ChildProcess, spawn } from "node:child_process";
 import { Agent } from "node:http";
 import { join } from "node:path";
@@ -9,12 +10,15 @@ import type { ReplicaInfo, ReplicaPhase, Revision } from "../../types.ts";
 import { makeReplicaEnv } from "./env.ts";
 import { ReplicaSpawnError } from "./errors.ts";
 import { makeLineSplitter, parseListeningPort, reportsListeningPort } from "./output.ts";
+import { type PoolWorker, canRunPooled } from "./pool-worker-process.ts";
 import { pause, probeFreePort, probeReady, urlHost } from "./readiness.ts";
 
 /** A replica as the process backend reports it: the shared shape plus the child's pid. `url` is "" while starting until the child reports its port; always set once ready. */
 export interface ProcessReplicaInfo extends ReplicaInfo {
   /** OS process id, once spawned (the child leads its own process group). */
   pid?: number;
+  /** True when it runs in a pre-started pool worker rather than a process spawned for it. */
+  pooled?: boolean;
 }
 
 /** Settings and callbacks of one replica process. */
@@ -28,6 +32,8 @@ export interface ReplicaProcessOptions {
   readyPollMs: number;
   platformEnv?: Record<string, string>;
   clock: Clock;
+  /** A warm pool worker to run in, if any (else the replica is spawned fresh). */
+  takeWorker?: () => PoolWorker | undefined;
   /** Every phase change, with a snapshot taken at that moment. */
   onPhase(info: ProcessReplicaInfo): void;
   onOutput(stream: "stdout" | "stderr", text: string): void;
@@ -99,11 +105,14 @@ export class ReplicaProcess {
   private spawnChild(env: Record<string, string>, port: number | undefined): void {
     if (this.info.phase !== "starting") return this.markExited("drained before it started");
     const { revision } = this.opts;
+    const bundlePath = join(revision.bundleDir, "index.mjs");
+    const worker = canRunPooled(env) ? this.opts.takeWorker?.() : undefined;
     let child: ChildProcess;
     try {
       // detached: the replica leads its own process group, so a terminal's Ctrl-C reaches only
       // the platform (which drains replicas in order) and SIGKILL can take grandchildren along.
-      child = spawn(process.execPath, ["--enable-source-maps", join(revision.bundleDir, "index.mjs")], {
+      // Pool workers were spawned the same way.
+      child = worker?.child ?? spawn(process.execPath, ["--enable-source-maps", bundlePath], {
         cwd: revision.bundleDir,
         env,
         stdio: ["ignore", "pipe", "pipe"],
@@ -114,11 +123,14 @@ export class ReplicaProcess {
     }
     this.child = child;
     this.info.pid = child.pid;
+    if (worker) this.info.pooled = true;
     child.once("error", (cause) => (child.pid === undefined ? this.failToStart(cause) : this.opts.onError(cause)));
     child.once("exit", (code, signal) => this.markExited(this.describeExit(code, signal)));
     // "exit" can come before the pipes drain, so the last lines may follow the exited event.
     child.once("close", () => this.resolveOutputClosed());
     this.captureOutput(child);
+    // Only now, with every listener in place, may the worker start printing and exiting as the replica.
+    worker?.assign({ bundlePath, cwd: revision.bundleDir, env, title: `skiff-replica ${this.opts.id}` });
     if (port !== undefined) this.listening(port);
   }
 
