@@ -2,10 +2,11 @@
 // state dir. The same functions come back, min-scale replicas return, and nothing runs twice.
 import { readdir, readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { readPlatformInfo } from "../controller/platform/index.ts";
 import { functionVariant, tempDir } from "./harness/platform.ts";
 import { runSkiff, startProcess, SKIFF_BIN } from "./harness/processes.ts";
+import { describeWithNats } from "./harness/nats-server.ts";
 import { waitFor } from "./harness/wait-for.ts";
 
 const BEHAVIOURS = fileURLToPath(new URL("./fixtures/behaviours", import.meta.url));
@@ -25,7 +26,7 @@ function startUp(stateDir: string) {
   return startProcess(process.execPath, [SKIFF_BIN, "up", "--state-dir", stateDir, "--port", "0"], { env: { ...process.env, LOG_LEVEL: "info" } });
 }
 
-describe("skiff up restart", () => {
+describeWithNats("skiff up restart", () => {
   it("keeps the same functions after a kill -9 and runs no replica twice", async () => {
     const stateDir = await tempDir("skiff-restart-");
     const dir = await functionVariant(BEHAVIOURS, `name: keeper\nentry: index.ts\nscale: { min: 1, max: 2 }\nenv:\n  INIT_DELAY_MS: "0"\n  GREETING: hi\n`);

@@ -2,9 +2,10 @@
 // crashes under load, scale-down under traffic, auth and bad deploys. Real processes, real time
 // (short windows); assertions count what users would notice: failed requests and replicas.
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { makeControlClient } from "../controller/api/index.ts";
 import { deploy, functionVariant, startTestPlatform } from "./harness/platform.ts";
+import { describeWithNats } from "./harness/nats-server.ts";
 import { waitFor } from "./harness/wait-for.ts";
 
 const BEHAVIOURS = fileURLToPath(new URL("./fixtures/behaviours", import.meta.url));
@@ -33,7 +34,7 @@ async function loadLoops(workers: number, request: () => Promise<Response>, unti
   return statuses;
 }
 
-describe("local platform", () => {
+describeWithNats("local platform", () => {
   it("deploys a function behind the gateway and describes it with replicas {ready, desired}", async () => {
     const platform = await startTestPlatform();
     const result = await deploy(platform.client, HELLO);

@@ -5,7 +5,7 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
 /**
  * Headers that describe one connection, not the message (RFC 9110 7.6.1), plus `expect`:
  * Node's server already answered the client's 100-continue, so the replica must not wait for one,
- * and `host`, which Node sets from the replica's address.
+ * `host`, which Node sets from the replica's address, and the platform's internal headers.
  */
 const NOT_FORWARDED = new Set([
   "connection",
@@ -19,6 +19,9 @@ const NOT_FORWARDED = new Set([
   "upgrade",
   "expect",
   "host",
+  // The platform's own delivery credentials: the gateway checks them, the function never sees them.
+  "x-skiff-internal",
+  "x-skiff-token",
 ]);
 
 /** Who sent the request, for the forwarding headers. */

@@ -3,6 +3,7 @@
 import type { ColdStart, DeployInput, FunctionDescription, FunctionSummary, LogsOptions, PlatformOps, ScaleEvent } from "../api/index.ts";
 import { NotFoundError, type FunctionRecord, type FunctionStore, type TrafficTarget } from "../store/index.ts";
 import type { Backend, ReplicaInfo } from "../types.ts";
+import type { PlatformEvents } from "./events.ts";
 import { streamLogs, type LogHub } from "./logs.ts";
 import { startFirstReplica } from "./readiness.ts";
 import type { RevisionScalers } from "./revision-scalers.ts";
@@ -18,12 +19,14 @@ export interface OpsDeps {
   readyTimeoutMs: number;
   /** The gateway's base URL, e.g. http://127.0.0.1:8080 */
   gatewayUrl: () => string;
+  events: Pick<PlatformEvents, "dlqList" | "dlqRedrive" | "reconcile">;
 }
 
 /** Builds the PlatformOps the control API serves. */
 export function makePlatformOps(deps: OpsDeps): PlatformOps {
   const { store } = deps;
   const summary = (record: FunctionRecord) => makeSummary(deps, record);
+  const syncEvents = async () => deps.events.reconcile(await store.listFunctions());
   const mustExist = async (name: string) => {
     const record = await store.getFunction(name);
     if (!record) throw new NotFoundError(`no function named "${name}"`);
@@ -35,6 +38,9 @@ export function makePlatformOps(deps: OpsDeps): PlatformOps {
       const revision = await store.putRevision(input.name, input.files, input.spec);
       await startFirstReplica(deps.backend, revision, deps.readyTimeoutMs);
       await store.deployRevision(input.name, revision.id, input.traffic);
+      // Its triggers' streams and consumers exist before the deploy returns, so an event
+      // published right after is stored, not dropped for want of a listener.
+      await syncEvents();
       return { revision, url: functionUrl(deps, input.name), created: !existed };
     },
     list: async () => (await store.listFunctions()).map(summary),
@@ -51,11 +57,27 @@ export function makePlatformOps(deps: OpsDeps): PlatformOps {
       await waitUntilGone(deps, record);
       return store.deleteFunction(name);
     },
-    rollback: async (name, to) => summary(await store.rollback(name, to)),
-    setTraffic: async (name, traffic: TrafficTarget[]) => summary(await store.setTraffic(name, traffic)),
+    rollback: async (name, to) => {
+      const record = await store.rollback(name, to);
+      await syncEvents();
+      return summary(record);
+    },
+    setTraffic: async (name, traffic: TrafficTarget[]) => {
+      const record = await store.setTraffic(name, traffic);
+      await syncEvents();
+      return summary(record);
+    },
     async logs(name, options: LogsOptions) {
       await mustExist(name);
       return streamLogs(deps.logs, deps.stateDir, name, options);
+    },
+    async dlqList(name, { limit }) {
+      await mustExist(name);
+      return deps.events.dlqList(name, limit);
+    },
+    async dlqRedrive(name) {
+      await mustExist(name);
+      return deps.events.dlqRedrive(name);
     },
   };
 }

@@ -7,6 +7,9 @@ import { makeControlApi } from "../api/index.ts";
 import { startProcessBackend } from "../backends/process/index.ts";
 import { startGateway, type Gateway } from "../gateway/index.ts";
 import { openFileStore, type FunctionStore } from "../store/index.ts";
+import { startNatsServer } from "../nats/index.ts";
+import { startPlatformEvents, type PlatformEvents } from "./events.ts";
+import { makeAllowEventOnly } from "./internal-delivery.ts";
 import { LogHub } from "./logs.ts";
 import { makePlatformOps } from "./ops.ts";
 import { RevisionScalers } from "./revision-scalers.ts";
@@ -24,6 +27,8 @@ export interface PlatformOptions {
   apiPort?: number;
   /** How long a deployed revision may take to turn ready (default 120s: models load in init). */
   readyTimeoutMs?: number;
+  /** An existing NATS server; without it the platform starts its own (store in the state dir). */
+  natsUrl?: string;
   logger?: PlatformLogger;
 }
 
@@ -41,6 +46,7 @@ export interface Platform {
   readonly token: string;
   readonly store: FunctionStore;
   readonly gateway: Gateway;
+  readonly natsUrl: string;
   /** Drains every replica, stops the gateway and the API, and clears platform.json. */
   stop(): Promise<void>;
 }
@@ -64,8 +70,17 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     onLog: (line) => logs.publish(line),
   });
   const routes = new StoreRouteTable();
+  const nats = options.natsUrl ? undefined : await startNatsServer({ stateDir: options.stateDir, host, logger });
+  const natsUrl = options.natsUrl ?? nats!.url;
   let gateway: Gateway | undefined;
-  const scalers = new RevisionScalers({ backend, logger, concurrency: (rev) => gateway?.concurrency(rev) ?? 0 });
+  let events: PlatformEvents | undefined;
+  const scalers = new RevisionScalers({
+    backend,
+    logger,
+    concurrency: (rev) => gateway?.concurrency(rev) ?? 0,
+    // Waiting events wake an event-only function from zero and scale it with the backlog (as KEDA does).
+    extraDemand: (rev) => (routes.resolve(rev.fn)?.mainRevision === rev.id ? (events?.lag(rev.fn) ?? 0) : 0),
+  });
   gateway = await startGateway({
     host,
     port: options.port ?? 8080,
@@ -75,9 +90,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       onChange: (listener) => backend.onChange(() => listener()),
     },
     onDemand: (rev) => scalers.poke(rev),
+    allowEventOnly: makeAllowEventOnly(token),
     logger,
   });
   const gatewayUrl = gateway.url;
+  events = await startPlatformEvents({ natsUrl, gatewayUrl: () => gatewayUrl, token, logger });
+  const reconcileEvents = async () => events!.reconcile(await store.listFunctions());
   const reconcile = (name: string, record: Parameters<StoreRouteTable["update"]>[0] | undefined) => {
     if (!record) {
       routes.remove(name);
@@ -87,8 +105,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     routes.update(record);
     scalers.reconcile(record);
   };
-  const unwatch = store.watch((event) => reconcile(event.name, event.record));
+  const unwatch = store.watch((event) => {
+    reconcile(event.name, event.record);
+    void reconcileEvents();
+  });
   for (const record of await store.listFunctions()) reconcile(record.name, record);
+  await reconcileEvents();
   const ops = makePlatformOps({
     store,
     backend,
@@ -97,11 +119,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     stateDir: options.stateDir,
     readyTimeoutMs: options.readyTimeoutMs ?? 120_000,
     gatewayUrl: () => gatewayUrl,
+    events,
   });
   const api = makeControlApi(ops, { token, tokenFile: join(options.stateDir, "token"), onError: (error) => logger.error("control API error", { error: String((error as Error)?.stack ?? error) }) });
   const apiServer = await listen(api.fetch, host, options.apiPort ?? 0);
   const apiUrl = `http://${host}:${apiServer.port}`;
-  await writePlatformInfo(options.stateDir, { pid: process.pid, apiUrl, gatewayUrl, startedAtMs: Date.now() });
+  await writePlatformInfo(options.stateDir, { pid: process.pid, apiUrl, gatewayUrl, natsUrl, startedAtMs: Date.now() });
   let stopping: Promise<void> | undefined;
   return {
     gatewayUrl,
@@ -109,11 +132,15 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     token,
     store,
     gateway,
+    natsUrl,
     stop: () =>
       (stopping ??= (async () => {
         unwatch();
+        // Dispatchers first: deliveries in flight finish through the gateway before replicas drain.
+        await events!.stop();
         scalers.stop();
         await Promise.all([backend.stop(), gateway!.stop()]);
+        await nats?.stop();
         await new Promise<void>((resolve) => apiServer.server.close(() => resolve()));
         await store.close();
         await clearPlatformInfo(options.stateDir);

@@ -9,6 +9,8 @@ export interface RevisionScalerDeps {
   backend: Backend & { desired(revisionId: string): number };
   /** In flight + queued at the gateway for a revision. */
   concurrency(revisionId: string): number;
+  /** Demand the gateway cannot see (events waiting in JetStream), counted like concurrency. */
+  extraDemand(revision: Revision): number;
   logger: { info(msg: string, fields?: Record<string, unknown>): void; warn(msg: string, fields?: Record<string, unknown>): void };
 }
 
@@ -59,6 +61,7 @@ export class RevisionScalers {
       spec: revision.spec.scale,
       name: revision.id,
       readConcurrency: () => concurrency(revision.id),
+      readExtraDemand: () => this.deps.extraDemand(revision),
       readReplicas: () => ({
         ready: backend.replicas(revision.id).filter((r) => r.phase === "ready").length,
         desired: backend.desired(revision.id),
