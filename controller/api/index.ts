@@ -12,7 +12,7 @@ export {
   BadRequestError, BundleFormatError, BundleLimitError, ControlApiError, NotImplementedError, UnauthorizedError, UnsupportedMediaTypeError,
   toErrorResponse, type ApiErrorOptions, type ErrorResponse,
 } from "./errors.ts";
-export { formatLogLine, parseLogLine, type ParsedLogLine } from "./log-format.ts";
+export { formatLogLine, parseLogLine, type ParsedLogLine } from "../log-format.ts";
 export { MAX_TAIL } from "./logs-route.ts";
 export { readFilesFromDir } from "./read-files.ts";
 export { makeSpecInput } from "./spec-input.ts";

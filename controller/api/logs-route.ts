@@ -3,7 +3,7 @@
 // the platform fires then, so its iterable (and whatever it watches) ends too.
 import type { Context } from "hono";
 import { BadRequestError } from "./errors.ts";
-import { formatLogLine } from "./log-format.ts";
+import { formatLogLine } from "../log-format.ts";
 import type { PlatformOps } from "./types.ts";
 
 /** Largest `tail` accepted. */

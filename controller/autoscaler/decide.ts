@@ -258,10 +258,13 @@ interface ExplainInput {
 
 function explain(e: ExplainInput): string {
   const change = e.desired === e.from ? `holding ${e.desired}` : `${e.from} -> ${e.desired}`;
+  // From zero the stable average is still ~0 (one busy second in a long window): say what woke it.
   const head =
-    e.mode === "panic"
-      ? `panic: ${num(e.load.panic)} in flight over ${seconds(e.load.panicWindowMs)}, ${change}`
-      : `${e.endedPanic ? "panic over; " : ""}stable: ${num(e.load.stable)} avg over ${seconds(e.spec.windowMs)}, ${change}`;
+    e.from === 0 && e.desired > 0
+      ? `from zero: ${num(e.load.panic)} waiting over the last ${seconds(e.load.panicWindowMs)}, ${change}`
+      : e.mode === "panic"
+        ? `panic: ${num(e.load.panic)} in flight over ${seconds(e.load.panicWindowMs)}, ${change}`
+        : `${e.endedPanic ? "panic over; " : ""}stable: ${num(e.load.stable)} avg over ${seconds(e.spec.windowMs)}, ${change}`;
   const notes: string[] = [];
   if (e.load.extra > 0) notes.push(`backlog ${num(e.load.extra)}`);
   if (e.mode === "stable" && e.stableWant !== e.desired) notes.push(`wants ${e.stableWant}`);

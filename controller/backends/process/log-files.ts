@@ -2,6 +2,7 @@
 // `skiff logs <fn>` reads output of replicas from earlier platform runs too.
 import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import { join } from "node:path";
+import { formatLogLine } from "../../log-format.ts";
 import type { LogLine } from "../../types.ts";
 import { LogFileError } from "./errors.ts";
 
@@ -17,10 +18,8 @@ export function logFilePath(stateDir: string, fn: string): string {
   return join(stateDir, "logs", `${fn}.log`);
 }
 
-/** One line of a log file: `<iso time> <replica id> <text>`. */
-export function formatLogFileLine(line: LogLine): string {
-  return `${new Date(line.atMs).toISOString()} ${line.replica} ${line.text}\n`;
-}
+/** One line of a log file: `<iso time> <replica id> <text>` (the same text form the control API streams). */
+export const formatLogFileLine = formatLogLine;
 
 /** Opens files lazily per function; write errors go to `onError` once per file, never thrown. */
 export function startLogFiles(stateDir: string, onError: (error: LogFileError) => void): LogFiles {

@@ -1,6 +1,6 @@
 // The text form of streamed logs: one line per log line, `<iso time> <replica> <text>`.
 // Plain text so `curl` and `skiff logs` can print it as it arrives.
-import type { LogLine } from "../types.ts";
+import type { LogLine } from "./types.ts";
 
 /** A log line as text, ending in "\n"; a text with embedded newlines becomes several lines with the same prefix. */
 export function formatLogLine(line: LogLine): string {
