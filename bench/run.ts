@@ -3,6 +3,7 @@
 const SUITES: Record<string, () => Promise<{ run(): Promise<Record<string, unknown>> }>> = {
   runtime: () => import("./suites/runtime.ts"),
   coldstart: () => import("./suites/coldstart.ts"),
+  events: () => import("./suites/events.ts"),
 };
 
 const name = process.argv[2];

@@ -141,6 +141,28 @@ describeWithNats("local platform", () => {
     expect((await fetch(`${platform.gatewayUrl}/fn/broken/`)).status).toBe(404);
   });
 
+  it("shows replica output tagged by replica in logs (and follows it), and deletes a function after draining it", async () => {
+    const platform = await startTestPlatform();
+    const { url } = await deploy(platform.client, HELLO);
+    const replica = (await platform.client.describe("hello")).replicas.list[0]!.id;
+    const recent: string[] = [];
+    for await (const line of platform.client.logs("hello", { tail: 50 })) recent.push(line);
+    expect(recent.some((l) => l.includes(` ${replica} `) && l.includes("listening"))).toBe(true);
+    // Follow: a line printed after subscribing arrives (the runtime logs its drain on delete).
+    const stop = new AbortController();
+    const followed: string[] = [];
+    const following = (async () => {
+      for await (const line of platform.client.logs("hello", { follow: true, tail: 0, signal: stop.signal })) followed.push(line);
+    })().catch(() => {});
+    expect((await fetch(url)).status).toBe(200);
+    await platform.client.delete("hello");
+    await waitFor(() => followed.some((l) => l.includes(replica) && l.includes("SIGTERM: draining")), { what: "the drain line to be followed" });
+    stop.abort();
+    await following;
+    expect((await fetch(url)).status).toBe(404);
+    expect(await platform.client.list()).toEqual([]);
+  });
+
   it("splits traffic across revisions by percent and rolls back", async () => {
     const platform = await startTestPlatform();
     const v1 = await functionVariant(BEHAVIOURS, yaml("split", "{ min: 0 }"));
