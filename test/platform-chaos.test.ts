@@ -10,7 +10,7 @@ import { jetstream, jetstreamManager, StorageType, type JetStreamClient } from "
 import type { NatsConnection } from "@nats-io/nats-core";
 import { CloudEvent } from "cloudevents";
 import { fileURLToPath } from "node:url";
-import { expect, it } from "vitest";
+import { expect, it, onTestFinished } from "vitest";
 import { makeControlClient, type ControlClient, type DeadLetterSummary } from "../controller/api/index.ts";
 import { fromNatsMsg, NATS, publishEvent } from "../controller/events/index.ts";
 import { connectNats } from "../controller/nats/index.ts";
@@ -52,36 +52,37 @@ async function startReplyLog(nc: NatsConnection, stream: string, subject: string
   };
 }
 
-/** Publishes until JetStream stores the event (a publisher's job during an outage); returns the failed tries. */
-async function publishUntilStored(js: JetStreamClient, nc: NatsConnection, subject: string, event: CloudEvent<unknown>): Promise<number> {
+/** Publishes until JetStream stores the event (a publisher's job during an outage); failed tries are counted by reason. */
+async function publishUntilStored(js: JetStreamClient, nc: NatsConnection, subject: string, event: CloudEvent<unknown>, failures: Map<string, number>): Promise<void> {
   const deadline = Date.now() + 30_000;
-  for (let failures = 0; ; failures++) {
+  for (;;) {
     let problem: string;
     try {
       // A retry after a lost ack is dropped by the stream's duplicate window (Nats-Msg-Id).
-      if ((await publishEvent(js, nc, subject, event)).stored) return failures;
+      if ((await publishEvent(js, nc, subject, event)).stored) return;
+      // publishEvent fell back to core NATS: no stream matched the subject when it asked.
       problem = "not stored (no stream matched the subject)";
     } catch (error) {
-      problem = (error as Error).message;
+      problem = (error as Error).message.replace(event.id, "<id>");
     }
+    failures.set(problem, (failures.get(problem) ?? 0) + 1);
     if (Date.now() > deadline) throw new Error(`could not publish ${event.id} on ${subject} within 30s: ${problem}`);
     await sleep(100);
   }
 }
 
-/** Publishes `ids` in batches of `batch`, one batch every `everyMs`; resolves with the total failed tries. */
+/** Publishes `ids` in batches of `batch`, one batch every `everyMs`; failed tries are counted in `failures`. */
 async function publishPaced(
-  pub: { js: JetStreamClient; nc: NatsConnection }, subject: string, ids: string[], o: { batch: number; everyMs: number; data: (id: string) => unknown; onBatch?: (published: number) => void },
-): Promise<number> {
-  let retries = 0;
+  pub: { js: JetStreamClient; nc: NatsConnection; failures: Map<string, number> }, subject: string, ids: string[],
+  o: { batch: number; everyMs: number; data: (id: string) => unknown; onBatch?: (published: number) => void },
+): Promise<void> {
   for (let i = 0; i < ids.length; i += o.batch) {
     const started = Date.now();
-    const tries = await Promise.all(ids.slice(i, i + o.batch).map((id) => publishUntilStored(pub.js, pub.nc, subject, new CloudEvent({ type: "chaos.test", source: "/chaos", id, data: o.data(id) }))));
-    retries += tries.reduce((a, b) => a + b, 0);
+    const batch = ids.slice(i, i + o.batch).map((id) => new CloudEvent({ type: "chaos.test", source: "/chaos", id, data: o.data(id) }));
+    await Promise.all(batch.map((event) => publishUntilStored(pub.js, pub.nc, subject, event, pub.failures)));
     o.onBatch?.(Math.min(i + o.batch, ids.length));
     await sleep(Math.max(0, o.everyMs - (Date.now() - started)));
   }
-  return retries;
 }
 
 /** SIGKILLs one ready replica of `fn` once at least two are ready; returns its pid. */
@@ -108,6 +109,7 @@ describeWithNats("chaos on the local platform", () => {
   it("1,000 events, ~3% failed deliveries and 3 replicas SIGKILLed mid-stream: none lost", { timeout: 60_000 }, async () => {
     const platform = await startTestPlatform();
     const nc = await connectNats(platform.natsUrl);
+    onTestFinished(() => nc.close());
     const js = jetstream(nc);
     const replies = await startReplyLog(nc, "CHAOS_REPLIES", "flaky.out");
     await deploy(platform.client, await functionVariant(FLAKY, flakyYaml({ name: "flaky", subject: "flaky.in", reply: "flaky.out", failRate: 0.03, workMs: 20 })));
@@ -116,13 +118,14 @@ describeWithNats("chaos on the local platform", () => {
     const doomed = new Set(ids.filter((_, i) => i % 100 === 37));
     let published = 0;
     const started = Date.now();
-    const publishing = publishPaced({ js, nc }, "flaky.in", ids, { batch: 25, everyMs: 100, data: (id) => ({ doomed: doomed.has(id) }), onBatch: (n) => (published = n) });
+    const publishFailures = new Map<string, number>();
+    const publishing = publishPaced({ js, nc, failures: publishFailures }, "flaky.in", ids, { batch: 25, everyMs: 100, data: (id) => ({ doomed: doomed.has(id) }), onBatch: (n) => (published = n) });
     const victims: number[] = [];
     for (let round = 0; round < 3; round++) {
       await waitFor(() => published >= (round + 1) * 250, { what: `${(round + 1) * 250} events published before kill ${round + 1}`, timeoutMs: 20_000 });
       victims.push(await killReadyReplica(platform.client, "flaky", round));
     }
-    const publishRetries = await publishing;
+    await publishing;
     const dead = new Map<string, DeadLetterSummary>();
     await waitFor(async () => {
       await replies.refresh();
@@ -136,7 +139,7 @@ describeWithNats("chaos on the local platform", () => {
       events: ids.length, processed: replies.counts.size, lost: lost.length, duplicates: duplicatesOf(replies.counts),
       duplicatedIds: [...replies.counts].filter(([, n]) => n > 1).map(([id]) => id).slice(0, 10),
       deadLettered: dead.size, unexpectedDeadLetters: unexpectedDead, killed: victims, repliesByPid: Object.fromEntries(replies.pids),
-      publishRetries, elapsedMs,
+      publishFailures: Object.fromEntries(publishFailures), elapsedMs,
     });
     expect(lost).toEqual([]);
     expect(new Set(victims).size).toBe(3);
@@ -152,7 +155,6 @@ describeWithNats("chaos on the local platform", () => {
     }, { what: "flaky's consumer to have no pending or unacked event" });
     // The platform replaced every killed replica.
     await waitFor(async () => (await platform.client.describe("flaky")).replicas.ready >= 2, { what: "flaky back to 2 ready replicas" });
-    await nc.close();
   });
 
   it("300 events across a nats-server restart mid-stream: every one processed at least once", { timeout: 60_000 }, async () => {
@@ -170,22 +172,25 @@ describeWithNats("chaos on the local platform", () => {
       const ids = Array.from({ length: 300 }, (_, i) => `st-${i}`);
       // 150 at once: at WORK_MS 200 and 40 slots they take ~750ms, so the restart below lands with
       // deliveries in flight (their replies and acks cross the outage) and a backlog in the stream.
-      let publishRetries = await publishPaced({ js, nc }, "steady.in", ids.slice(0, 150), { batch: 150, everyMs: 0, data: () => ({}) });
+      const publishFailures = new Map<string, number>();
+      await publishPaced({ js, nc, failures: publishFailures }, "steady.in", ids.slice(0, 150), { batch: 150, everyMs: 0, data: () => ({}) });
       await waitFor(async () => (await replies.refresh()).size >= 30, { what: "30 of the first 150 events processed before the restart" });
       const processedAtRestart = replies.counts.size;
       const restartStarted = Date.now();
       let restartMs = 0;
       const restarting = server.restart().then(() => (restartMs = Date.now() - restartStarted));
       // The rest is published while the server goes down and comes back: tries fail, and are retried until stored.
-      publishRetries += await publishPaced({ js, nc }, "steady.in", ids.slice(150), { batch: 10, everyMs: 50, data: () => ({}) });
+      await publishPaced({ js, nc, failures: publishFailures }, "steady.in", ids.slice(150), { batch: 10, everyMs: 50, data: () => ({}) });
       await restarting;
+      // Expect ~6s, not ~1s: requests in flight when the server went down (reply publishes holding
+      // every dispatcher slot, the publisher's own) get no answer and wait out nats.js's 5s timeout.
       await waitFor(async () => (await replies.refresh()).size === ids.length, { what: "all 300 events processed (replies stored)", timeoutMs: 40_000, intervalMs: 200 });
       const drainedMs = Date.now() - restartStarted;
       const dead = await deadLetters(client, "steady");
       const lost = ids.filter((id) => !replies.counts.has(id) && !dead.has(id));
       console.log("nats-server restart chaos:", {
         events: ids.length, processed: replies.counts.size, lost: lost.length, duplicates: duplicatesOf(replies.counts), deadLettered: dead.size,
-        processedAtRestart, restartMs, allProcessedAfterRestartMs: drainedMs, publishRetries, platformWarnings: Object.fromEntries(warnings),
+        processedAtRestart, restartMs, allProcessedAfterRestartMs: drainedMs, publishFailures: Object.fromEntries(publishFailures), platformWarnings: Object.fromEntries(warnings),
       });
       expect(lost).toEqual([]);
       expect(ids.filter((id) => !replies.counts.has(id))).toEqual([]);

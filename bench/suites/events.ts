@@ -4,13 +4,19 @@
 // each delivered by the platform's dispatcher through the gateway as one HTTP request, counted
 // by their replies on the reply subject (core NATS). Alternating rounds; ratio = median of
 // per-round (b)/(a). (c) publish-to-final-reply latency of a warm two-stage chain, sequential.
+//
+// The platform runs in a worker thread (startPlatform there, as `skiff up` runs it in its own
+// process): the publisher and the reply counter must not take turns with the dispatcher and the
+// gateway on one event loop, which would charge the platform for the load generator.
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, StorageType, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { CloudEvent } from "cloudevents";
 import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { performance, type EventLoopUtilization } from "node:perf_hooks";
 import { loadAndBuild } from "../../cli/build-function.ts";
 import { makeControlClient, readFilesFromDir, type ControlClient } from "../../controller/api/index.ts";
 import { fromNatsMsg, NATS, publishEvent } from "../../controller/events/index.ts";
@@ -21,7 +27,7 @@ import { median, round2 } from "../harness.ts";
 const STAGE = fileURLToPath(new URL("../../test/fixtures/stage", import.meta.url));
 /** Events per throughput round. */
 const EVENTS = 2_000;
-const ROUNDS = 3;
+const ROUNDS = 5;
 /** Publishes in flight at once (each is a JetStream request answered once stored). */
 const PUBLISH_WINDOW = 64;
 const CHAIN_EVENTS = 200;
@@ -41,8 +47,10 @@ interface Pub {
 /** Runs the suite and returns its figures. */
 export async function run(): Promise<Record<string, unknown>> {
   const stateDir = await mkdtemp(join(tmpdir(), "skiff-bench-events-"));
-  const quiet = { info() {}, warn() {}, error: (msg: string, fields?: unknown) => console.error(msg, fields) };
-  const platform = await startPlatform({ stateDir, port: 0, logger: quiet, readyTimeoutMs: 30_000 });
+  const platform = await startPlatformThread(stateDir).catch(async (error: unknown) => {
+    await rm(stateDir, { recursive: true, force: true });
+    throw error;
+  });
   const nc = await connectNats(platform.natsUrl, { name: "bench" });
   try {
     const client = makeControlClient({ url: platform.apiUrl, token: platform.token });
@@ -53,12 +61,15 @@ export async function run(): Promise<Record<string, unknown>> {
     await rawRound(pub, WARMUP_EVENTS, -1);
     await e2eRound(pub, WARMUP_EVENTS, -1);
     await chainLatencies(pub, 20, -1);
-    const raw: Round[] = [];
-    const e2e: Round[] = [];
+    const raw: Array<Round & Load> = [];
+    const e2e: Array<Round & Load> = [];
     for (let round = 0; round < ROUNDS; round++) {
       // Alternate which goes first so a drifting machine favours neither.
       const order = round % 2 ? ["e2e", "raw"] : ["raw", "e2e"];
-      for (const kind of order) (kind === "raw" ? raw : e2e).push(kind === "raw" ? await rawRound(pub, EVENTS, round) : await e2eRound(pub, EVENTS, round));
+      for (const kind of order) {
+        if (kind === "raw") raw.push(await measured(platform, () => rawRound(pub, EVENTS, round)));
+        else e2e.push(await measured(platform, () => e2eRound(pub, EVENTS, round)));
+      }
       progress(`round ${round + 1}/${ROUNDS}: raw ${Math.round(raw.at(-1)!.perSecond)}/s, end to end ${Math.round(e2e.at(-1)!.perSecond)}/s`);
     }
     const latencies = await chainLatencies(pub, CHAIN_EVENTS, 0);
@@ -71,13 +82,79 @@ export async function run(): Promise<Record<string, unknown>> {
   }
 }
 
+/** Where the platform thread listens. */
+interface PlatformAddress {
+  apiUrl: string;
+  token: string;
+  natsUrl: string;
+}
+
+/** Starts the platform (its own nats-server, ports 0) in a worker thread running this module. */
+async function startPlatformThread(stateDir: string): Promise<PlatformAddress & { loopUtilization(since?: EventLoopUtilization): EventLoopUtilization; stop(): Promise<void> }> {
+  // tsx's loader hooks do not reach a worker on Node 20: the worker registers them itself.
+  const boot = `import("tsx/esm/api").then(({ register }) => { register(); return import(${JSON.stringify(import.meta.url)}); })`;
+  const worker = new Worker(boot, { eval: true, workerData: { role: "platform", stateDir } });
+  const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+  const address = await new Promise<PlatformAddress>((resolve, reject) => {
+    worker.once("message", resolve);
+    worker.once("error", reject);
+    worker.once("exit", (code) => reject(new Error(`the platform thread exited with ${code} before starting`)));
+  });
+  return {
+    ...address,
+    loopUtilization: (since) => (since ? worker.performance.eventLoopUtilization(since) : worker.performance.eventLoopUtilization()),
+    stop: async () => (worker.postMessage("stop"), await exited),
+  };
+}
+
+/** The worker side: starts the platform, reports where it listens, and stops it on "stop". */
+async function platformThread(stateDir: string): Promise<void> {
+  const quiet = { info() {}, warn() {}, error: (msg: string, fields?: unknown) => console.error(msg, fields) };
+  const platform = await startPlatform({ stateDir, port: 0, logger: quiet, readyTimeoutMs: 30_000 });
+  parentPort!.once("message", () => void platform.stop().then(() => process.exit(0)));
+  parentPort!.postMessage({ apiUrl: platform.apiUrl, token: platform.token, natsUrl: platform.natsUrl } satisfies PlatformAddress);
+}
+
+if (!isMainThread && (workerData as { role?: string } | undefined)?.role === "platform") await platformThread((workerData as { stateDir: string }).stateDir);
+
 interface Round {
   perSecond: number;
   /** First publish to the last publish acknowledged. */
   publishMs: number;
 }
 
-function figures(raw: Round[], e2e: Round[], latencies: number[], sinkReplicas: number): Record<string, unknown> {
+/** Where the CPU went during a round: event-loop utilization of each thread, and of the whole machine. */
+interface Load {
+  platformLoop: number;
+  benchLoop: number;
+  machine: number;
+}
+
+/** Runs a round and records the load it put on the platform's thread, ours and the machine. */
+async function measured(platform: { loopUtilization(since?: EventLoopUtilization): EventLoopUtilization }, round: () => Promise<Round>): Promise<Round & Load> {
+  const [platform0, bench0, machine0] = [platform.loopUtilization(), performance.eventLoopUtilization(), machineTimes()];
+  const result = await round();
+  const machine1 = machineTimes();
+  return {
+    ...result,
+    platformLoop: platform.loopUtilization(platform0).utilization,
+    benchLoop: performance.eventLoopUtilization(bench0).utilization,
+    machine: 1 - (machine1.idle - machine0.idle) / (machine1.total - machine0.total),
+  };
+}
+
+/** Idle and total CPU time of every core, summed. */
+function machineTimes(): { idle: number; total: number } {
+  let idle = 0;
+  let total = 0;
+  for (const { times } of cpus()) {
+    idle += times.idle;
+    total += times.user + times.nice + times.sys + times.idle + times.irq;
+  }
+  return { idle, total };
+}
+
+function figures(raw: Array<Round & Load>, e2e: Array<Round & Load>, latencies: number[], sinkReplicas: number): Record<string, unknown> {
   const ratios = raw.map((r, i) => e2e[i]!.perSecond / r.perSecond);
   const sorted = [...latencies].sort((a, b) => a - b);
   const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -92,6 +169,13 @@ function figures(raw: Round[], e2e: Round[], latencies: number[], sinkReplicas: 
     // Publishing alone (window of PUBLISH_WINDOW): the ceiling of both measurements.
     rawPublishMs: round2(median(raw.map((r) => r.publishMs))),
     e2ePublishMs: round2(median(e2e.map((r) => r.publishMs))),
+    // Busy share of the platform's event loop (dispatcher + gateway), of ours (publisher, counter), and of all cores.
+    e2ePlatformLoopBusy: round2(median(e2e.map((r) => r.platformLoop))),
+    e2eBenchLoopBusy: round2(median(e2e.map((r) => r.benchLoop))),
+    e2eMachineBusy: round2(median(e2e.map((r) => r.machine))),
+    rawBenchLoopBusy: round2(median(raw.map((r) => r.benchLoop))),
+    rawMachineBusy: round2(median(raw.map((r) => r.machine))),
+    cores: cpus().length,
     sinkReadyReplicas: sinkReplicas,
     chainEvents: latencies.length,
     chainP50Ms: round2(pct(50)),
