@@ -1,7 +1,11 @@
 import type { HttpBindings } from "@hono/node-server";
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import type { IncomingHttpHeaders } from "node:http";
 import { invoke, type HeaderReader, type InvokeDeps } from "./invoke.ts";
+import type { ModelServer } from "./oip/model-server.ts";
+import { mountOip } from "./oip/routes.ts";
+
+type AppEnv = { Bindings: Partial<HttpBindings> };
 
 /** Paths under this prefix belong to the platform; user routes can never shadow them. */
 export const RESERVED_PREFIX = "/_skiff/";
@@ -13,9 +17,12 @@ export const PATHS = {
   metrics: "/_skiff/metrics",
 } as const;
 
-/** The replica's Hono app: reserved health and metrics endpoints, then the user's function for every other path. */
-export function makeApp(deps: InvokeDeps): Hono<{ Bindings: Partial<HttpBindings> }> {
-  const app = new Hono<{ Bindings: Partial<HttpBindings> }>();
+/**
+ * The replica's Hono app: reserved health and metrics endpoints, then (for a model function)
+ * the OIP v2 paths under /v2, then the user's function for every other path.
+ */
+export function makeApp(deps: InvokeDeps, model?: ModelServer): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
   const { state } = deps;
   app.get(PATHS.live, (c) => c.text("ok"));
   app.get(PATHS.ready, (c) =>
@@ -25,7 +32,19 @@ export function makeApp(deps: InvokeDeps): Hono<{ Bindings: Partial<HttpBindings
     c.body(state.metrics.registry.render(), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }),
   );
   app.all(`${RESERVED_PREFIX}*`, (c) => c.json({ error: `no platform endpoint at ${c.req.path}` }, 404));
-  app.all("*", (c) => {
+  if (model) mountOip(app, model, () => state.phase, toPipeline({ ...deps, fn: model.fn }));
+  if (model && !deps.fn.http && !deps.fn.event) {
+    app.all("*", (c) => c.json({ error: `function "${deps.spec.name}" serves a model: use /v2/models/${model.name}/infer` }, 404));
+  } else {
+    app.all("*", toPipeline(deps));
+  }
+  return app;
+}
+
+/** Hands a request to the pipeline: 503 while init runs, and `connection: close` while draining. */
+function toPipeline(deps: InvokeDeps): (c: Context<AppEnv>) => Response | Promise<Response> {
+  const { state } = deps;
+  return (c) => {
     if (state.phase === "starting") {
       return c.json({ error: "replica is still starting (init has not finished)" }, 503, { "retry-after": "1" });
     }
@@ -33,8 +52,7 @@ export function makeApp(deps: InvokeDeps): Hono<{ Bindings: Partial<HttpBindings
     // While draining, tell keep-alive clients not to reuse this connection.
     if (state.phase === "draining") c.env?.outgoing?.setHeader("connection", "close");
     return invoke(deps, c.req.raw, incoming ? nodeHeaderReader(incoming.headers) : webHeaderReader(c.req.raw.headers));
-  });
-  return app;
+  };
 }
 
 /** Reads Node's already-parsed header object; a repeated header is joined as fetch would. */

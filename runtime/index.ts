@@ -17,3 +17,16 @@ export type {
   RequestContext,
   SkiffFunction,
 } from "./types.ts";
+export type {
+  InferContext,
+  InferParameter,
+  ModelContext,
+  ModelDefinition,
+  ModelMetadata,
+  OipDatatype,
+  Tensor,
+  TensorData,
+  TensorMetadata,
+  Tensors,
+  TypedArray,
+} from "./oip/types.ts";

@@ -6,6 +6,7 @@ import { join, resolve, sep } from "node:path";
 import { makeApp } from "./app.ts";
 import { isSkiffFunction } from "./define-function.ts";
 import { makeLogger } from "./logger.ts";
+import { ModelServer } from "./oip/model-server.ts";
 import { makeReplicaState, type ReplicaState } from "./replica-state.ts";
 import type { InitContext, Logger, ReplicaOptions, SkiffFunction } from "./types.ts";
 
@@ -37,11 +38,14 @@ export async function startReplica(fn: unknown, options: StartOptions): Promise<
   const shutdownController = new AbortController();
   const baseContext = makeBaseContext(options, logger, shutdownController.signal);
   let initResult: unknown;
-  const app = makeApp({ fn, spec, state, logger, baseContext, initState: () => initResult });
+  const model = fn.model ? new ModelServer(fn.model, { spec, registry: state.metrics.registry, logger }) : undefined;
+  const app = makeApp({ fn, spec, state, logger, baseContext, initState: () => initResult }, model);
   const { server, port } = await listen(app.fetch, options);
   logger.info("listening", { port });
-  const ready = runInit(fn, baseContext, state, logger).then((result) => {
+  // The init result is in place, and the model's metadata read, before the replica turns ready.
+  const ready = runInit(fn, baseContext, state, logger, async (result) => {
     initResult = result;
+    await model?.load({ ...baseContext, state: result });
   });
   ready.catch((error: unknown) => {
     logger.error("init failed; exiting", { error });
@@ -109,13 +113,19 @@ function makeBaseContext(options: ReplicaOptions, logger: Logger, signal: AbortS
   });
 }
 
-async function runInit(fn: SkiffFunction<unknown>, ctx: InitContext, state: ReplicaState, logger: Logger): Promise<unknown> {
+async function runInit(
+  fn: SkiffFunction<unknown>,
+  ctx: InitContext,
+  state: ReplicaState,
+  logger: Logger,
+  prepare: (result: unknown) => Promise<void>,
+): Promise<void> {
   const started = performance.now();
   const result = fn.init ? await fn.init(ctx) : undefined;
+  await prepare(result);
   state.metrics.initSeconds.value = (performance.now() - started) / 1000;
   if (state.phase === "starting") state.phase = "ready";
   logger.info("ready", { initMs: Math.round(performance.now() - started) });
-  return result;
 }
 
 function listen(fetch: (req: Request) => Response | Promise<Response>, options: ReplicaOptions) {

@@ -1,5 +1,6 @@
 import type { CloudEvent } from "cloudevents";
 import type { FunctionSpec } from "../spec/types.ts";
+import type { ModelDefinition } from "./oip/types.ts";
 
 export type { CloudEvent } from "cloudevents";
 export type { FunctionSpec } from "../spec/types.ts";
@@ -53,7 +54,7 @@ export type EventReply =
 /** What a plain `http` handler may return: a Response, or a value sent as JSON (objects) or text (strings). */
 export type HttpResult = Response | string | Record<string, unknown> | unknown[];
 
-/** The hooks a user function may define; every one is optional but at least one of http or event is needed. */
+/** The hooks a user function may define; every one is optional but at least one of http, event or model is needed. */
 export interface FunctionDefinition<S> {
   /** Runs once per replica before it turns ready; its result is `ctx.state`. */
   init?(ctx: InitContext): S | Promise<S>;
@@ -64,6 +65,8 @@ export interface FunctionDefinition<S> {
     event: CloudEvent<unknown>,
     ctx: RequestContext<S>,
   ): EventReply | undefined | void | Promise<EventReply | undefined | void>;
+  /** A model served over Open Inference Protocol v2 REST at /v2/* (those paths then take precedence over http). */
+  model?: ModelDefinition<S>;
   /** Runs once when the replica stops, after in-flight requests finished. */
   shutdown?(ctx: RequestContext<S>): void | Promise<void>;
 }
