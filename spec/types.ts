@@ -70,7 +70,6 @@ export interface ResourceSpec {
 
 /** Adaptive batching: group concurrent calls into one model call. */
 export interface BatchSpec {
-  /** Most requests grouped into one model call. */
   /** Most rows (summed batch dimensions) in one model call; a larger request runs alone. */
   maxSize: number;
   /** Longest a request waits for a batch to fill (0..1000). */
