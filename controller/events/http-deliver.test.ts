@@ -1,6 +1,7 @@
 import { CloudEvent } from "cloudevents";
 import { describe, expect, it } from "vitest";
-import { httpDeliver, parseRetryAfter } from "./http-deliver.ts";
+import { encodeBinaryRequest, httpDeliver, parseReply, parseRetryAfter, readDeliveryAnswer } from "./http-deliver.ts";
+import { StreamLookupCache } from "./publish.ts";
 import type { DeliveryContext } from "./types.ts";
 
 const event = new CloudEvent<unknown>({ id: "e 1", source: "/s", type: "t", datacontenttype: "application/json", data: { a: "é" }, skiffhops: 2 }, false);
@@ -62,4 +63,51 @@ describe("httpDeliver", () => {
   it.each([["3", 3_000], ["0", 0], [null, undefined], ["soon", undefined], ["Wed, 21 Oct 2015 07:28:10 GMT", 10_000]])(
     "parseRetryAfter(%j) = %j", (value, ms) => expect(parseRetryAfter(value, Date.parse("Wed, 21 Oct 2015 07:28:00 GMT"))).toBe(ms),
   );
+});
+
+describe("parseReply and readDeliveryAnswer (node:http header records)", () => {
+  it("reads a binary reply with the NATS binding's decoder: percent-decoded ce- values, JSON data, first header value", () => {
+    const reply = parseReply({ "ce-id": "r%201", "ce-source": "/f", "ce-type": ["t.out", "ignored"], "ce-specversion": "1.0", "content-type": "application/json", "content-length": 9 }, new TextEncoder().encode('{"b":"é"}'));
+    expect(reply).toMatchObject({ id: "r 1", source: "/f", type: "t.out", datacontenttype: "application/json", data: { b: "é" } });
+  });
+
+  it("returns no reply without ce- headers, and 502 for a binary reply missing a required attribute", () => {
+    expect(parseReply({ "content-type": "application/json" }, new TextEncoder().encode("{}"))).toBeUndefined();
+    const answer = readDeliveryAnswer(200, { "ce-id": "1", "ce-specversion": "1.0", "ce-source": "/f" }, new Uint8Array());
+    expect(answer.status).toBe(502);
+    expect(answer.error).toContain('missing required attribute "type"');
+  });
+
+  it("still reads structured replies (through the SDK), and Retry-After from a record", () => {
+    const body = JSON.stringify({ specversion: "1.0", id: "s1", source: "/f", type: "t", data: { ok: true } });
+    expect(parseReply({ "content-type": "application/cloudevents+json" }, new TextEncoder().encode(body))).toMatchObject({ id: "s1", data: { ok: true } });
+    expect(readDeliveryAnswer(503, { "retry-after": "1" }, new TextEncoder().encode('{"error":"busy"}'))).toEqual({ status: 503, error: "busy", retryAfterMs: 1_000 });
+  });
+
+  it("encodeBinaryRequest gives ce- headers and the data as bytes", () => {
+    const request = encodeBinaryRequest(event);
+    expect(request.headers).toMatchObject({ "ce-id": "e%201", "content-type": "application/json" });
+    expect(JSON.parse(new TextDecoder().decode(request.body))).toEqual({ a: "é" });
+  });
+});
+
+describe("StreamLookupCache", () => {
+  it("asks once per subject until invalidated or expired, shares a pending lookup, and forgets failures", async () => {
+    let now = 0;
+    const cache = new StreamLookupCache(1_000, () => now);
+    let asked = 0;
+    const ask = async () => (asked++, true);
+    expect(await Promise.all([cache.lookup("a", ask), cache.lookup("a", ask)])).toEqual([true, true]);
+    expect(asked).toBe(1);
+    cache.invalidate();
+    await cache.lookup("a", ask);
+    expect(asked).toBe(2);
+    now = 1_000;
+    await cache.lookup("a", ask);
+    expect(asked).toBe(3);
+    await expect(cache.lookup("b", () => Promise.reject(new Error("timeout")))).rejects.toThrow("timeout");
+    expect(await cache.lookup("b", async () => false)).toBe(false);
+    cache.invalidate("b");
+    expect(cache.size).toBe(1);
+  });
 });

@@ -1,6 +1,7 @@
 // Public API of the event side: the CloudEvents NATS binding, the JetStream topology and its
 // reconciler, the dispatcher (pull, deliver, ack/nak/dead-letter), dead letters, lag and publishing.
 export {
+  decodeBinaryEvent,
   fromNatsMsg,
   HOP_COUNT_EXTENSION,
   hopsOf,
@@ -74,5 +75,23 @@ export {
   type DeadLetterInput,
 } from "./dead-letter.ts";
 export { readLag, startLagPoller, type LagClock, type LagPoller, type LagPollerOptions, type LagSource } from "./lag.ts";
-export { msgIdOf, publishEvent, publishMessage, type PublishOptions, type PublishResult } from "./publish.ts";
-export { httpDeliver, parseReply, parseRetryAfter, type HttpDeliverOptions } from "./http-deliver.ts";
+export {
+  msgIdOf,
+  publishEvent,
+  publishMessage,
+  STREAM_LOOKUP_TTL_MS,
+  StreamLookupCache,
+  type MessageOptions,
+  type PublishOptions,
+  type PublishResult,
+} from "./publish.ts";
+export {
+  encodeBinaryRequest,
+  httpDeliver,
+  parseReply,
+  parseRetryAfter,
+  readDeliveryAnswer,
+  type BinaryRequest,
+  type HeaderSource,
+  type HttpDeliverOptions,
+} from "./http-deliver.ts";

@@ -94,6 +94,21 @@ function toEvent<T>(message: Message): CloudEvent<T> {
     : mode === "structured" ? parseStructured(body)
     : parseStructured(body, "the message has no ce-* headers, so it was read as structured mode, but ");
   checkAttributes(attributes, mode === "binary" ? "header ce-" : "");
+  return makeEvent<T>(attributes);
+}
+
+/**
+ * Decodes a binary-mode event from lower-case headers (ce-* values as sent: percent-encoded) and
+ * data bytes. The rules are the same for the HTTP binding's binary mode (the platform reads
+ * functions' binary replies with it). Throws InvalidCloudEventError naming the problem.
+ */
+export function decodeBinaryEvent<T>(headers: Record<string, string>, body: Uint8Array): CloudEvent<T> {
+  const attributes = parseBinary(headers, body);
+  checkAttributes(attributes, "header ce-");
+  return makeEvent<T>(attributes);
+}
+
+function makeEvent<T>(attributes: Record<string, unknown>): CloudEvent<T> {
   try {
     // Not strict: like the SDK's own receivers, accept a source that is not a URI-reference (say,
     // with non-ASCII characters); the attributes a handler relies on were checked above.

@@ -23,11 +23,61 @@ export interface PublishResult {
 }
 
 /** Options of publishEvent. */
-export interface PublishOptions {
+export interface PublishOptions extends MessageOptions {
   /** CloudEvents NATS binding mode (default binary: ce- headers, data as payload). */
   mode?: "binary" | "structured";
   /** Set false to skip publish dedup (default true). */
   dedup?: boolean;
+}
+
+/** Options of publishMessage. */
+export interface MessageOptions {
+  /**
+   * Remembers which subjects a stream stores, so a publish does not first cost a STREAM.NAMES
+   * request. Whoever changes streams invalidates it (the platform does after each topology
+   * reconcile); entries also expire after its TTL, for streams changed by someone else.
+   */
+  streams?: StreamLookupCache;
+  /**
+   * Bound on the publish (JetStream ack, or core flush), default nats.js's (5 s). The stream
+   * lookup is bounded by the JetStreamClient's own timeout (`jetstream(nc, { timeout })`).
+   */
+  timeoutMs?: number;
+}
+
+/** Default lifetime of a StreamLookupCache answer. */
+export const STREAM_LOOKUP_TTL_MS = 30_000;
+
+/** "Does a stream store subject S", per subject, until invalidated or expired. */
+export class StreamLookupCache {
+  private readonly entries = new Map<string, { stored: Promise<boolean>; atMs: number }>();
+
+  constructor(
+    private readonly ttlMs = STREAM_LOOKUP_TTL_MS,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The cached answer, else `ask()`'s (concurrent lookups of one subject share one request; failures are not kept). */
+  lookup(subject: string, ask: () => Promise<boolean>): Promise<boolean> {
+    const hit = this.entries.get(subject);
+    if (hit && this.now() - hit.atMs < this.ttlMs) return hit.stored;
+    const stored = ask();
+    const entry = { stored, atMs: this.now() };
+    this.entries.set(subject, entry);
+    stored.catch(() => this.entries.get(subject) === entry && this.entries.delete(subject));
+    return stored;
+  }
+
+  /** Forgets one subject's answer, or every answer (streams changed). */
+  invalidate(subject?: string): void {
+    if (subject === undefined) this.entries.clear();
+    else this.entries.delete(subject);
+  }
+
+  /** Subjects with an answer now (tests). */
+  get size(): number {
+    return this.entries.size;
+  }
 }
 
 /**
@@ -50,7 +100,7 @@ export async function publishEvent(
   const message = options.mode === "structured" ? NATS.structured(event) : NATS.binary(event);
   const msgID = options.dedup === false ? undefined : msgIdOf(subject, event);
   try {
-    return await publishMessage(js, nc, subject, message, msgID);
+    return await publishMessage(js, nc, subject, message, msgID, options);
   } catch (error) {
     throw new PublishError(`failed to publish event "${event.id}" on subject "${subject}": ${(error as Error).message}`, { cause: error });
   }
@@ -63,22 +113,36 @@ export async function publishMessage(
   subject: string,
   message: NatsMessage,
   msgID?: string,
+  options: MessageOptions = {},
 ): Promise<PublishResult> {
   let ack: PubAck | undefined;
-  if (await isStored(js, subject)) {
+  const { streams, timeoutMs } = options;
+  const stored = streams ? await streams.lookup(subject, () => isStored(js, subject)) : await isStored(js, subject);
+  if (stored) {
     try {
-      ack = await js.publish(subject, message.body, { headers: toNatsHeaders(message.headers), ...(msgID ? { msgID } : {}) });
+      ack = await js.publish(subject, message.body, {
+        headers: toNatsHeaders(message.headers),
+        ...(msgID ? { msgID } : {}),
+        ...(timeoutMs ? { timeout: timeoutMs } : {}),
+      });
     } catch (error) {
       // The stream went away since we asked: publish it like any unstored subject.
       if (!isNoStream(error)) throw error;
+      streams?.invalidate(subject);
     }
   }
   if (ack) return { stored: true, stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
   // No stream stores this subject (a reply subject no trigger consumes, say); core NATS still
   // reaches live subscribers. flush() surfaces a broken connection here rather than never.
   nc.publish(subject, message.body, { headers: toNatsHeaders(message.headers) });
-  await nc.flush();
+  await (timeoutMs ? withTimeout(nc.flush(), timeoutMs, "flush") : nc.flush());
   return { stored: false };
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms}ms`)), ms)));
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 const managers = new WeakMap<JetStreamClient, Promise<JetStreamManager>>();

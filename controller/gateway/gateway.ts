@@ -4,7 +4,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { DEFAULT_DRAIN_TIMEOUT_MS, GatewayCore } from "./core.ts";
 import { GatewayStoppingError } from "./errors.ts";
-import { handleRequest } from "./handler.ts";
+import { deliverInternal, handleRequest } from "./handler.ts";
 import type { Gateway, GatewayOptions } from "./types.ts";
 
 /** Starts the gateway (activator) and resolves once it listens. */
@@ -26,6 +26,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     concurrency: (revisionId) => core.concurrency(revisionId),
     stats: (revisionOrFn) => core.stats(revisionOrFn),
     metricsText: () => core.metricsText(),
+    deliverInternal: (fnName, request) => {
+      const work = deliverInternal(core, fnName, request);
+      // Drain waits for these like for HTTP requests; the caller gets the outcome itself.
+      track(core, work.then(() => undefined, () => undefined));
+      return work;
+    },
   };
 }
 

@@ -1,8 +1,8 @@
 // One request through the gateway, in phases: route (pure checks), admit (a replica slot, maybe
 // after queueing), forward (at most two attempts), answer errors (JSON, via errors.ts).
 import { randomUUID } from "node:crypto";
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
-import { ClientWatch } from "./client-watch.ts";
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import { ClientWatch, type ClientGone } from "./client-watch.ts";
 import type { GatewayCore, RevisionEntry } from "./core.ts";
 import {
   BodyTooLargeError,
@@ -20,10 +20,10 @@ import {
   UnknownFunctionError,
 } from "./errors.ts";
 import { declaredLength, hasRequestBody, makeUpstreamHeaders } from "./headers.ts";
-import { describeFailure, forward, isConnectFailure, isRetryable, type ForwardResult } from "./proxy.ts";
+import { describeFailure, exchange, forward, isConnectFailure, isRetryable, type AgentLease, type ForwardResult } from "./proxy.ts";
 import type { Slot } from "./revision-queue.ts";
 import { parseGatewayPath, pickTarget, type ParsedPath } from "./router.ts";
-import type { Route } from "./types.ts";
+import type { InternalRequest, InternalResponse, Route } from "./types.ts";
 
 /** Status recorded when the client went away before its answer (nginx's convention). */
 export const CLIENT_CLOSED = 499;
@@ -40,16 +40,21 @@ interface Routed {
   path: string;
 }
 
-/** Everything the admit and forward phases share about one request. */
+/**
+ * Everything the admit, forward and retry phases share about one request, whether it came in
+ * over HTTP (handleRequest) or from the platform in process (deliverInternal).
+ */
 interface Exchange {
-  req: IncomingMessage;
-  res: ServerResponse;
   requestId: string;
   routed: Routed;
-  headers: OutgoingHttpHeaders;
+  method: string;
   hasBody: boolean;
   /** Whether the client is still there. */
-  client: ClientWatch;
+  client: ClientGone;
+  /** One attempt on the leased replica's agent. */
+  send(lease: AgentLease): Promise<ForwardResult>;
+  /** Answers an error the gateway decided on (503, 502, 504) and returns its status. */
+  fail(error: unknown): number;
 }
 
 /** Handles one request end to end; never rejects (a bug becomes a logged 500, not a hung client). */
@@ -88,17 +93,21 @@ async function routeAndProxy(core: GatewayCore, req: IncomingMessage, res: Serve
 function routeRequest(core: GatewayCore, req: IncomingMessage, parsed: ParsedPath): Routed {
   if (parsed.kind !== "function") throw new NoRouteError(stripQuery(parsed.path));
   if (!parsed.valid) throw new InvalidFunctionNameError(parsed.name);
-  const route = core.options.routes.resolve(parsed.name);
-  if (!route) throw new UnknownFunctionError(parsed.name);
-  if (!route.spec.http && !(core.options.allowEventOnly?.(req) ?? false)) throw new EventOnlyFunctionError(route.fn);
-  const length = declaredLength(req.headers);
+  return routeTo(core, parsed.name, parsed.path, declaredLength(req.headers), () => core.options.allowEventOnly?.(req) ?? false);
+}
+
+/** The route checks shared by both entries: known function, event-only rule, body size, traffic split. */
+function routeTo(core: GatewayCore, name: string, path: string, length: number | undefined, eventOnlyAllowed: () => boolean): Routed {
+  const route = core.options.routes.resolve(name);
+  if (!route) throw new UnknownFunctionError(name);
+  if (!route.spec.http && !eventOnlyAllowed()) throw new EventOnlyFunctionError(route.fn);
   if (length !== undefined && length > route.spec.maxBodyBytes) throw new BodyTooLargeError(route.fn, length, route.spec.maxBodyBytes);
   const revision = pickTarget(route.targets, core.random);
   if (revision === undefined) throw new NoTrafficTargetError(route.fn);
-  return { route, revision, path: parsed.path };
+  return { route, revision, path };
 }
 
-/** Admits and forwards, retrying once elsewhere when that is safe; returns the status to record. */
+/** Admits and forwards a client's request, retrying once elsewhere when that is safe; returns the status to record. */
 async function proxyRequest(core: GatewayCore, entry: RevisionEntry, req: IncomingMessage, res: ServerResponse, routed: Routed, requestId: string): Promise<number> {
   const client = new ClientWatch();
   // 'close' also fires after a normal finish. writableEnded (we called end()) rather than
@@ -107,21 +116,98 @@ async function proxyRequest(core: GatewayCore, entry: RevisionEntry, req: Incomi
   const onClose = () => res.writableEnded || client.markGone();
   res.once("close", onClose);
   const headers = makeUpstreamHeaders(req.headers, { remoteAddress: req.socket.remoteAddress, requestId });
-  const exchange: Exchange = { req, res, requestId, routed, headers, hasBody: hasRequestBody(req.headers), client };
+  const hasBody = hasRequestBody(req.headers);
+  const responseTimeoutMs = responseBackstopMs(routed.route);
+  const ex: Exchange = {
+    requestId,
+    routed,
+    method: req.method ?? "GET",
+    hasBody,
+    client,
+    send: (lease) => forward({ req, res, lease, path: routed.path, headers, hasBody, responseTimeoutMs, client }),
+    fail: (error) => reply(res, error, requestId, false),
+  };
   try {
-    let exclude: string | undefined;
-    for (let attempt = 1; ; attempt++) {
-      const slot = await admit(core, entry, exchange, exclude);
-      if (typeof slot === "number") return slot;
-      const result = await forwardOnce(core, exchange, slot);
-      if (result.kind === "responded") return result.status;
-      if (result.kind === "client-gone") return CLIENT_CLOSED;
-      if (!shouldRetry(core, entry, exchange, slot, result, attempt)) return answerFailure(exchange, slot, result);
-      entry.stats.retries++;
-      exclude = slot.replica.id;
-    }
+    return await admitAndForward(core, entry, ex);
   } finally {
     res.off("close", onClose);
+  }
+}
+
+/**
+ * The platform's in-process entry (Gateway.deliverInternal): the same routing, queue, balancer,
+ * metrics and retry rules as an HTTP request, minus the client-side HTTP hop. Event-only
+ * functions are allowed: only the platform holds a reference to this. Resolves with the
+ * replica's whole answer or the gateway's own error answer; rejects when the signal aborts
+ * or the replica's answer is cut mid-body.
+ */
+export async function deliverInternal(core: GatewayCore, fnName: string, request: InternalRequest): Promise<InternalResponse> {
+  const incoming = lowerCase(request.headers);
+  const requestId = firstHeader(incoming["x-request-id"]) ?? randomUUID();
+  const answer: { response?: InternalResponse; cut?: boolean } = {};
+  const failWith = (error: unknown): number => {
+    const { status, headers, body } = httpErrorOf(error, requestId);
+    answer.response = { status, headers: { "content-type": "application/json; charset=utf-8", "x-request-id": requestId, ...headers }, body: encoder.encode(JSON.stringify(body)) };
+    return status;
+  };
+  let routed: Routed | undefined;
+  try {
+    if (core.stopping) throw new GatewayStoppingError();
+    routed = routeTo(core, fnName, request.path ?? "/", request.body?.byteLength, () => true);
+  } catch (error) {
+    if (httpErrorOf(error).status === 500) throw error;
+    core.recordUnrouted(failWith(error));
+    return answer.response!;
+  }
+  const entry = core.entryFor(routed.route, routed.revision);
+  const client = new ClientWatch();
+  const signal = request.signal;
+  const onAbort = () => client.markGone();
+  if (signal?.aborted) client.markGone();
+  else signal?.addEventListener("abort", onAbort, { once: true });
+  const headers = makeUpstreamHeaders(incoming, { remoteAddress: undefined, requestId });
+  const method = request.method ?? "POST";
+  const hasBody = (request.body?.byteLength ?? 0) > 0;
+  const responseTimeoutMs = responseBackstopMs(routed.route);
+  const ex: Exchange = {
+    requestId,
+    routed,
+    method,
+    hasBody,
+    client,
+    send: async (lease) => {
+      const result = await exchange({ lease, method, path: routed.path, headers, body: request.body, responseTimeoutMs, client });
+      if (result.kind === "responded") {
+        if (result.response) answer.response = { status: result.status, headers: result.response.headers, body: result.response.body };
+        else answer.cut = true;
+      }
+      return result;
+    },
+    fail: failWith,
+  };
+  try {
+    const status = await admitAndForward(core, entry, ex);
+    entry.stats.recordRequest(status);
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+  }
+  if (answer.response) return answer.response;
+  if (client.gone) throw signal?.reason instanceof Error ? signal.reason : new RequestAbortedError();
+  throw new Error(answer.cut ? `the replica's answer to ${fnName} was cut before its end` : `no answer from ${fnName}`);
+}
+
+/** The admit -> forward -> maybe retry loop shared by both entries; returns the status to record. */
+async function admitAndForward(core: GatewayCore, entry: RevisionEntry, ex: Exchange): Promise<number> {
+  let exclude: string | undefined;
+  for (let attempt = 1; ; attempt++) {
+    const slot = await admit(core, entry, ex, exclude);
+    if (typeof slot === "number") return slot;
+    const result = await forwardOnce(core, ex, slot);
+    if (result.kind === "responded") return result.status;
+    if (result.kind === "client-gone") return CLIENT_CLOSED;
+    if (!shouldRetry(core, entry, ex, slot, result, attempt)) return answerFailure(ex, slot, result);
+    entry.stats.retries++;
+    exclude = slot.replica.id;
   }
 }
 
@@ -137,7 +223,7 @@ async function admit(core: GatewayCore, entry: RevisionEntry, ex: Exchange, excl
     if (error instanceof QueueFullError) entry.stats.queueFull++;
     if (error instanceof QueueTimeoutError) entry.stats.queueTimeout++;
     if (error instanceof RequestAbortedError) return CLIENT_CLOSED;
-    return reply(ex.res, error, ex.requestId, false);
+    return ex.fail(error);
   }
 }
 
@@ -145,16 +231,7 @@ async function admit(core: GatewayCore, entry: RevisionEntry, ex: Exchange, excl
 async function forwardOnce(core: GatewayCore, ex: Exchange, slot: Slot): Promise<ForwardResult> {
   const lease = core.pool.lease(slot.replica);
   try {
-    return await forward({
-      req: ex.req,
-      res: ex.res,
-      lease,
-      path: ex.routed.path,
-      headers: ex.headers,
-      hasBody: ex.hasBody,
-      responseTimeoutMs: responseBackstopMs(ex.routed.route),
-      client: ex.client,
-    });
+    return await ex.send(lease);
   } finally {
     lease.release();
     slot.release();
@@ -170,7 +247,7 @@ function shouldRetry(core: GatewayCore, entry: RevisionEntry, ex: Exchange, slot
     attempt === 1 &&
     !result.timedOut &&
     !ex.client.gone &&
-    isRetryable({ code, method: ex.req.method ?? "GET", hasBody: ex.hasBody, bodySent: result.bodySent }) &&
+    isRetryable({ code, method: ex.method, hasBody: ex.hasBody, bodySent: result.bodySent }) &&
     entry.dispatcher.hasOtherReplica(slot.replica.id);
   core.logger.warn(`replica ${slot.replica.id} failed: ${describeFailure(result.error)}`, {
     fn: entry.fn,
@@ -186,7 +263,7 @@ function answerFailure(ex: Exchange, slot: Slot, result: Extract<ForwardResult, 
   const error = result.timedOut
     ? new ReplicaTimeoutError(slot.replica.id, responseBackstopMs(ex.routed.route))
     : new ReplicaFailedError(slot.replica.id, describeFailure(result.error), { cause: result.error });
-  return reply(ex.res, error, ex.requestId, false);
+  return ex.fail(error);
 }
 
 /** The gateway's own endpoints: liveness and metrics. */
@@ -227,6 +304,15 @@ function reply(res: ServerResponse, error: unknown, requestId: string | undefine
  */
 function responseBackstopMs(route: Route): number {
   return 2 * route.spec.timeoutMs + RESPONSE_BACKSTOP_SLACK_MS;
+}
+
+const encoder = new TextEncoder();
+
+/** Header names in lower case, as node:http hands them to the HTTP entry. */
+function lowerCase(headers: Record<string, string> | undefined): IncomingHttpHeaders {
+  const out: IncomingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers ?? {})) out[name.toLowerCase()] = value;
+  return out;
 }
 
 function firstHeader(value: string | string[] | undefined): string | undefined {

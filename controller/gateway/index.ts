@@ -9,6 +9,8 @@ export type {
   GatewayLogger,
   GatewayOptions,
   GatewayStats,
+  InternalRequest,
+  InternalResponse,
   QueueOptions,
   Route,
   RouteTable,

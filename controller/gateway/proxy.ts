@@ -82,25 +82,45 @@ export class AgentPool {
   }
 }
 
-/** One attempt to forward a request to a replica. */
-export interface ForwardInput {
-  req: IncomingMessage;
-  res: ServerResponse;
+/** Where and how one attempt goes, whatever the body's source. */
+interface UpstreamInput {
   lease: AgentLease;
+  method: string | undefined;
   /** Path and query as the replica sees them. */
   path: string;
   headers: OutgoingHttpHeaders;
-  hasBody: boolean;
   /** Backstop for a replica that never starts answering. */
   responseTimeoutMs: number;
   /** Reports the client going away: the upstream request is cut then. */
   client: ClientGone;
 }
 
+/** One attempt to forward a client's request to a replica, relaying the answer as it streams. */
+export interface ForwardInput extends Omit<UpstreamInput, "method"> {
+  req: IncomingMessage;
+  res: ServerResponse;
+  hasBody: boolean;
+}
+
+/** One attempt to send an in-memory request to a replica and read its whole answer. */
+export interface ExchangeInput extends UpstreamInput {
+  /** Sent with a content-length; undefined or empty: no body. */
+  body: Uint8Array | undefined;
+}
+
+/** A replica's whole answer (exchange()); headers minus hop-by-hop ones. */
+export interface BufferedResponse {
+  headers: OutgoingHttpHeaders;
+  body: Uint8Array;
+}
+
 /** How an attempt ended. */
 export type ForwardResult =
-  /** The replica answered; its status and headers went to the client (`complete`: the body too). */
-  | { kind: "responded"; status: number; complete: boolean }
+  /**
+   * The replica answered; its status and headers went to the client (`complete`: the body too).
+   * exchange() sets `response` when the body was read to its end.
+   */
+  | { kind: "responded"; status: number; complete: boolean; response?: BufferedResponse }
   /** Nothing reached the client: the caller may retry or answer 502/504. */
   | { kind: "failed"; error: NodeJS.ErrnoException; bodySent: boolean; timedOut: boolean }
   | { kind: "client-gone" };
@@ -110,6 +130,34 @@ export const RESPONSE_TIMEOUT_CODE = "ESKIFFRESPONSETIMEOUT";
 
 /** Sends the request to the replica and relays its answer; never rejects. */
 export function forward(input: ForwardInput): Promise<ForwardResult> {
+  return sendUpstream(
+    { ...input, method: input.req.method },
+    input.hasBody ? (upstream, onSend) => sendBodyWhenConnected(input.req, upstream, onSend) : undefined,
+    (upRes, resolve) => relayResponse(upRes, input.res, resolve),
+  );
+}
+
+/**
+ * Sends an in-memory request to the replica and reads its whole answer (the platform's own
+ * deliveries: no client connection to relay to); never rejects. The body stays in memory, so
+ * a connection failure never leaves it half-consumed (bodySent is always false).
+ */
+export function exchange(input: ExchangeInput): Promise<ForwardResult> {
+  const body = input.body && input.body.byteLength > 0 ? input.body : undefined;
+  const headers = { ...input.headers, "content-length": String(body?.byteLength ?? 0) };
+  delete headers["transfer-encoding"];
+  return sendUpstream({ ...input, headers }, body ? (upstream) => upstream.end(body) : undefined, collectResponse);
+}
+
+/**
+ * The attempt common to forward() and exchange(): the request on the replica's agent, the
+ * client-gone cut, the response-start backstop, and failures before a response.
+ */
+function sendUpstream(
+  input: UpstreamInput,
+  sendBody: ((upstream: ClientRequest, onSend: () => void) => void) | undefined,
+  onResponse: (upRes: IncomingMessage, resolve: (r: ForwardResult) => void) => void,
+): Promise<ForwardResult> {
   return new Promise((resolve) => {
     const { lease, client } = input;
     // Gone between admission and now: no listener would ever fire for it, so stop here.
@@ -120,7 +168,7 @@ export function forward(input: ForwardInput): Promise<ForwardResult> {
       host: lease.host,
       port: lease.port,
       agent: lease.agent,
-      method: input.req.method,
+      method: input.method,
       path: input.path,
       headers: input.headers,
     });
@@ -130,17 +178,36 @@ export function forward(input: ForwardInput): Promise<ForwardResult> {
     upstream.once("response", (upRes) => {
       responded = true;
       clearTimeout(timer);
-      relayResponse(upRes, input.res, resolve);
+      onResponse(upRes, resolve);
     });
     upstream.on("error", (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      // After the response started, relayResponse reports the outcome.
+      // After the response started, onResponse reports the outcome.
       if (responded) return;
       resolve(client.gone ? { kind: "client-gone" } : { kind: "failed", error, bodySent, timedOut: error.code === RESPONSE_TIMEOUT_CODE });
     });
-    if (!input.hasBody) upstream.end();
-    else sendBodyWhenConnected(input.req, upstream, () => (bodySent = true));
+    if (!sendBody) upstream.end();
+    else sendBody(upstream, () => (bodySent = true));
   });
+}
+
+/** Reads the replica's whole answer into memory; a cut body is reported as incomplete. */
+function collectResponse(upRes: IncomingMessage, resolve: (r: ForwardResult) => void): void {
+  const status = upRes.statusCode ?? 502;
+  const chunks: Buffer[] = [];
+  let settled = false;
+  upRes.on("data", (chunk: Buffer) => chunks.push(chunk));
+  upRes.once("end", () => {
+    settled = true;
+    const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    resolve({ kind: "responded", status, complete: true, response: { headers: makeResponseHeaders(upRes.headers), body } });
+  });
+  upRes.once("close", () => {
+    if (settled) return;
+    settled = true;
+    resolve({ kind: "responded", status, complete: false });
+  });
+  upRes.on("error", () => undefined); // reported through 'close' (incomplete) above
 }
 
 /**

@@ -1,6 +1,6 @@
 // The gateway's contracts with the rest of the platform: where routes and ready replicas come
 // from (both implemented by the platform), its options, and what it hands back.
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
 import type { FunctionSpec } from "../../spec/index.ts";
 import type { Clock } from "../autoscaler/index.ts";
 
@@ -110,6 +110,25 @@ export interface GatewayStats {
   replicaFailures: number;
 }
 
+/** A request the platform hands to the gateway in process (Gateway.deliverInternal). */
+export interface InternalRequest {
+  /** Default POST. */
+  method?: string;
+  /** Path and query as the replica sees them (default "/"). */
+  path?: string;
+  headers?: Record<string, string>;
+  body?: Uint8Array;
+  /** Aborting gives up: the request leaves the queue, or its upstream request is cut. */
+  signal?: AbortSignal;
+}
+
+/** The replica's whole answer (hop-by-hop headers removed), or the gateway's own JSON error answer. */
+export interface InternalResponse {
+  status: number;
+  headers: OutgoingHttpHeaders;
+  body: Uint8Array;
+}
+
 /** A running gateway. */
 export interface Gateway {
   readonly port: number;
@@ -123,4 +142,12 @@ export interface Gateway {
   stats(revisionOrFn: string): GatewayStats | undefined;
   /** Prometheus text exposition of every revision's numbers (also served at /_skiff/metrics). */
   metricsText(): string;
+  /**
+   * Sends one request to a function without the client-side HTTP hop (the platform's event
+   * dispatcher): the same traffic split, queue (scale from zero, deadline, per-replica capacity,
+   * least outstanding), metrics, concurrency and retry/502 rules as a request to /fn/<name>/,
+   * and event-only functions are allowed. Resolves with the answer, the gateway's error answers
+   * (404, 503, 502, ...) included; rejects when `signal` aborts or the answer is cut mid-body.
+   */
+  deliverInternal(fnName: string, request: InternalRequest): Promise<InternalResponse>;
 }

@@ -4,33 +4,35 @@
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { DeadLetterSummary, RedriveResult } from "../api/index.ts";
+import type { Gateway } from "../gateway/index.ts";
 import {
   countDeadLetters,
-  httpDeliver,
+  encodeBinaryRequest,
   listDeadLetters,
   makeTopology,
   publishDeadLetter,
   publishEvent,
+  readDeliveryAnswer,
   reconcileTopology,
+  StreamLookupCache,
   removeDeadLetter,
   startDispatcher,
   startLagPoller,
   withHop,
   type ConsumerPlan,
   type DeadLetter,
+  type Deliver,
   type Dispatcher,
   type EventsLogger,
 } from "../events/index.ts";
 import { connectNats } from "../nats/index.ts";
 import type { FunctionRecord } from "../store/index.ts";
-import { INTERNAL_EVENT_HEADER, INTERNAL_TOKEN_HEADER } from "./internal-delivery.ts";
 
 /** What the event side needs from the platform. */
 export interface PlatformEventsOptions {
   natsUrl: string;
-  gatewayUrl: () => string;
-  /** Sent with deliveries so the gateway lets them reach event-only functions. */
-  token: string;
+  /** Deliveries go through the gateway's in-process entry (event-only functions included). */
+  gateway: Pick<Gateway, "deliverInternal">;
   logger: EventsLogger;
 }
 
@@ -45,6 +47,23 @@ export interface PlatformEvents {
   stop(): Promise<void>;
 }
 
+/**
+ * Bound on a reply publish (and its stream lookup): nats.js's 5 s default would park every
+ * dispatcher slot through a nats-server restart; a failed reply naks the event for redelivery.
+ */
+export const REPLY_PUBLISH_TIMEOUT_MS = 2_000;
+
+/** How the event side publishes replies: a short-timeout client and the stream-lookup cache. */
+interface ReplyPublisher {
+  js: JetStreamClient;
+  nc: NatsConnection;
+  streams: StreamLookupCache;
+}
+
+function publishReply(publisher: ReplyPublisher, subject: string, event: Parameters<typeof publishEvent>[3]) {
+  return publishEvent(publisher.js, publisher.nc, subject, event, { streams: publisher.streams, timeoutMs: REPLY_PUBLISH_TIMEOUT_MS });
+}
+
 /** The spec of the revision taking the largest share of a function's traffic: its triggers are live. */
 function routedSpec(record: FunctionRecord) {
   const main = [...record.traffic].sort((a, b) => b.percent - a.percent)[0];
@@ -56,6 +75,7 @@ export async function startPlatformEvents(options: PlatformEventsOptions): Promi
   const nc = await connectNats(options.natsUrl);
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
+  const replies: ReplyPublisher = { js: jetstream(nc, { timeout: REPLY_PUBLISH_TIMEOUT_MS }), nc, streams: new StreamLookupCache() };
   const dispatchers = new Map<string, { plan: ConsumerPlan; dispatcher: Dispatcher }>();
   const deliver = makeDeliver(options);
   const lags = new Map<string, number>();
@@ -67,14 +87,14 @@ export async function startPlatformEvents(options: PlatformEventsOptions): Promi
   });
   let queue = Promise.resolve();
   const reconcile = (records: FunctionRecord[]) =>
-    (queue = queue.then(() => applyTopology({ records, js, jsm, nc, dispatchers, deliver, logger: options.logger })).catch((error) =>
+    (queue = queue.then(() => applyTopology({ records, js, jsm, replies, dispatchers, deliver, logger: options.logger })).catch((error) =>
       options.logger.error("event topology reconcile failed", { error: (error as Error).message }),
     ));
   return {
     reconcile,
     lag: (fn) => lags.get(fn) ?? 0,
     dlqList: async (fn, limit) => (await listDeadLetters(jsm, fn, { limit })).map(toSummary),
-    dlqRedrive: (fn) => redrive({ fn, jsm, js, nc, deliver, dispatchers }),
+    dlqRedrive: (fn) => redrive({ fn, jsm, replies, deliver, dispatchers }),
     async stop() {
       poller.stop();
       await Promise.all([...dispatchers.values()].map(({ dispatcher }) => dispatcher.stop()));
@@ -84,24 +104,36 @@ export async function startPlatformEvents(options: PlatformEventsOptions): Promi
   };
 }
 
-function makeDeliver(options: PlatformEventsOptions) {
-  // Through the gateway, so scale-from-zero and the autoscaler see event load like HTTP load.
-  const internalFetch: typeof fetch = (input, init) => {
-    const headers = new Headers(init?.headers);
-    headers.set(INTERNAL_EVENT_HEADER, "event");
-    headers.set(INTERNAL_TOKEN_HEADER, options.token);
-    return fetch(input, { ...init, headers });
+/**
+ * Delivers through the gateway, so scale-from-zero and the autoscaler see event load like HTTP
+ * load, but in process: one HTTP request per event, gateway -> replica, in binary mode.
+ * Errors before an answer (aborted, answer cut) come back as status 0 (retried), as with httpDeliver.
+ */
+function makeDeliver(options: PlatformEventsOptions): Deliver {
+  return async (event, context) => {
+    const request = encodeBinaryRequest(event);
+    try {
+      const response = await options.gateway.deliverInternal(context.fn, {
+        method: "POST",
+        path: "/",
+        headers: request.headers,
+        ...(request.body ? { body: request.body } : {}),
+        signal: context.signal,
+      });
+      return readDeliveryAnswer(response.status, response.headers, response.body);
+    } catch (error) {
+      return { status: 0, error: `delivery to ${context.fn} through the gateway failed: ${(error as Error).message}` };
+    }
   };
-  return httpDeliver({ url: (fn) => `${options.gatewayUrl()}/fn/${fn}/`, fetch: internalFetch });
 }
 
 async function applyTopology(ctx: {
   records: FunctionRecord[];
   js: JetStreamClient;
   jsm: JetStreamManager;
-  nc: NatsConnection;
+  replies: ReplyPublisher;
   dispatchers: Map<string, { plan: ConsumerPlan; dispatcher: Dispatcher }>;
-  deliver: ReturnType<typeof makeDeliver>;
+  deliver: Deliver;
   logger: EventsLogger;
 }): Promise<void> {
   const fns = ctx.records.flatMap((record) => {
@@ -118,7 +150,12 @@ async function applyTopology(ctx: {
     await dispatcher.stop();
     ctx.dispatchers.delete(name);
   }
-  await reconcileTopology(ctx.jsm, topology);
+  try {
+    await reconcileTopology(ctx.jsm, topology);
+  } finally {
+    // Streams may have changed subjects (or come and gone): re-ask where replies go.
+    ctx.replies.streams.invalidate();
+  }
   for (const plan of topology.consumers) {
     if (ctx.dispatchers.has(plan.name)) continue;
     const dispatcher = startDispatcher({
@@ -129,7 +166,7 @@ async function applyTopology(ctx: {
       trigger: plan.trigger,
       capacity: () => plan.capacity,
       deliver: ctx.deliver,
-      publishReply: (subject, event) => publishEvent(ctx.js, ctx.nc, subject, event),
+      publishReply: (subject, event) => publishReply(ctx.replies, subject, event),
       deadLetter: (letter) => publishDeadLetter(ctx.js, letter),
       logger: ctx.logger,
     });
@@ -163,9 +200,8 @@ function toSummary(letter: DeadLetter): DeadLetterSummary {
 async function redrive(ctx: {
   fn: string;
   jsm: JetStreamManager;
-  js: JetStreamClient;
-  nc: NatsConnection;
-  deliver: ReturnType<typeof makeDeliver>;
+  replies: ReplyPublisher;
+  deliver: Deliver;
   dispatchers: Map<string, { plan: ConsumerPlan; dispatcher: Dispatcher }>;
 }): Promise<RedriveResult> {
   let redriven = 0;
@@ -183,7 +219,7 @@ async function redrive(ctx: {
       failed++;
       continue;
     }
-    if (result.reply && plan.trigger.reply) await publishEvent(ctx.js, ctx.nc, plan.trigger.reply, withHop(result.reply, letter.event));
+    if (result.reply && plan.trigger.reply) await publishReply(ctx.replies, plan.trigger.reply, withHop(result.reply, letter.event));
     await removeDeadLetter(ctx.jsm, letter.seq);
     redriven++;
   }

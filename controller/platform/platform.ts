@@ -94,7 +94,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     logger,
   });
   const gatewayUrl = gateway.url;
-  events = await startPlatformEvents({ natsUrl, gatewayUrl: () => gatewayUrl, token, logger });
+  events = await startPlatformEvents({ natsUrl, gateway, logger });
   const reconcileEvents = async () => events!.reconcile(await store.listFunctions());
   const reconcile = (name: string, record: Parameters<StoreRouteTable["update"]>[0] | undefined) => {
     if (!record) {
