@@ -3,7 +3,13 @@ import { Hono, type Context } from "hono";
 import type { IncomingHttpHeaders } from "node:http";
 import { invoke, type HeaderReader, type InvokeDeps } from "./invoke.ts";
 import type { ModelServer } from "./oip/model-server.ts";
-import { mountOip } from "./oip/routes.ts";
+import type { mountOip } from "./oip/routes.ts";
+
+/** A model function's OIP server and the code that mounts its routes (loaded on demand). */
+export interface ModelRoutes {
+  server: ModelServer;
+  mount: typeof mountOip;
+}
 
 type AppEnv = { Bindings: Partial<HttpBindings> };
 
@@ -21,7 +27,8 @@ export const PATHS = {
  * The replica's Hono app: reserved health and metrics endpoints, then (for a model function)
  * the OIP v2 paths under /v2, then the user's function for every other path.
  */
-export function makeApp(deps: InvokeDeps, model?: ModelServer): Hono<AppEnv> {
+export function makeApp(deps: InvokeDeps, modelRoutes?: ModelRoutes): Hono<AppEnv> {
+  const model = modelRoutes?.server;
   const app = new Hono<AppEnv>();
   const { state } = deps;
   app.get(PATHS.live, (c) => c.text("ok"));
@@ -32,7 +39,7 @@ export function makeApp(deps: InvokeDeps, model?: ModelServer): Hono<AppEnv> {
     c.body(state.metrics.registry.render(), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }),
   );
   app.all(`${RESERVED_PREFIX}*`, (c) => c.json({ error: `no platform endpoint at ${c.req.path}` }, 404));
-  if (model) mountOip(app, model, () => state.phase, toPipeline({ ...deps, fn: model.fn }));
+  if (model) modelRoutes.mount(app, model, () => state.phase, toPipeline({ ...deps, fn: model.fn }));
   if (model && !deps.fn.http && !deps.fn.event) {
     app.all("*", (c) => c.json({ error: `function "${deps.spec.name}" serves a model: use /v2/models/${model.name}/infer` }, 404));
   } else {

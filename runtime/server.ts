@@ -6,7 +6,6 @@ import { join, resolve, sep } from "node:path";
 import { makeApp } from "./app.ts";
 import { isSkiffFunction } from "./define-function.ts";
 import { makeLogger } from "./logger.ts";
-import { ModelServer } from "./oip/model-server.ts";
 import { makeReplicaState, type ReplicaState } from "./replica-state.ts";
 import type { InitContext, Logger, ReplicaOptions, SkiffFunction } from "./types.ts";
 
@@ -38,8 +37,9 @@ export async function startReplica(fn: unknown, options: StartOptions): Promise<
   const shutdownController = new AbortController();
   const baseContext = makeBaseContext(options, logger, shutdownController.signal);
   let initResult: unknown;
-  const model = fn.model ? new ModelServer(fn.model, { spec, registry: state.metrics.registry, logger }) : undefined;
-  const app = makeApp({ fn, spec, state, logger, baseContext, initState: () => initResult }, model);
+  const modelSupport = fn.model ? await import("./oip/model-support.ts") : undefined;
+  const model = fn.model && modelSupport ? new modelSupport.ModelServer(fn.model, { spec, registry: state.metrics.registry, logger }) : undefined;
+  const app = makeApp({ fn, spec, state, logger, baseContext, initState: () => initResult }, model && modelSupport ? { server: model, mount: modelSupport.mountOip } : undefined);
   const { server, port } = await listen(app.fetch, options);
   logger.info("listening", { port });
   // The init result is in place, and the model's metadata read, before the replica turns ready.

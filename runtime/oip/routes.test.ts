@@ -7,7 +7,7 @@ import { makeLogger } from "../logger.ts";
 import { makeReplicaState } from "../replica-state.ts";
 import type { FunctionDefinition, InitContext } from "../types.ts";
 import { ModelServer } from "./model-server.ts";
-import { parseOipPath, SKIFF_VERSION } from "./routes.ts";
+import { mountOip, parseOipPath, SKIFF_VERSION } from "./routes.ts";
 import type { ModelDefinition } from "./types.ts";
 
 describe("parseOipPath", () => {
@@ -54,7 +54,7 @@ async function makeTestApp(definition: FunctionDefinition<{ scale: number }>, lo
     await model.load({ ...baseContext, state: { scale: 2 } });
     state.phase = "ready";
   }
-  const app = makeApp({ fn, spec, state, logger, baseContext, initState: () => ({ scale: 2 }) }, model);
+  const app = makeApp({ fn, spec, state, logger, baseContext, initState: () => ({ scale: 2 }) }, { server: model, mount: mountOip });
   const call = (path: string, init?: RequestInit) => app.request(`http://replica${path}`, init);
   return { call, state };
 }
