@@ -104,7 +104,9 @@ async function makeContext(options: BuildFunctionOptions): Promise<BuildContext>
   // Listing assets first also reports a missing one before any bundling work.
   const assets = await hashFiles(dir, await listAssetFiles(dir, spec.assets));
   const esbuildOptions = makeBundleOptions({ dir, spec, outDir, runtimeEntry, nodePaths });
-  const basis = { spec, options: { esbuild: esbuildOptions, runtimeEntry, builder: await builderFingerprint() }, esbuildVersion, assets };
+  // The target is part of the basis: native packages are pruned to it (PLATFORM_PRUNES).
+  const target = { platform: process.platform, arch: process.arch };
+  const basis = { spec, options: { esbuild: esbuildOptions, runtimeEntry, builder: await builderFingerprint(), target }, esbuildVersion, assets };
   return { dir, outDir, spec, runtimeEntry, nodePaths, esbuildOptions, basis };
 }
 
@@ -148,7 +150,7 @@ async function buildInto(staging: string, ctx: BuildContext): Promise<{ manifest
   try {
     await mkdir(staging, { recursive: true });
     await writeOutputs(bundle.files, ctx.outDir, staging);
-    await copyPlacedPackages(placed, staging);
+    await copyPlacedPackages(placed, staging, { platform: process.platform, arch: process.arch });
     await copyAssets(ctx.dir, ctx.spec.assets, staging);
     const inputs = await hashInputs(ctx.dir, bundle.metafile, placed);
     const files = await hashFiles(staging, await listFiles(staging));

@@ -4,6 +4,7 @@ import {
   isNativeClosure,
   makeExternalList,
   makePackageClosure,
+  makePruneFilter,
   packageNameOf,
   planNodeModulesLayout,
   type ClosurePackage,
@@ -103,5 +104,29 @@ describe("planNodeModulesLayout", () => {
 
   it("refuses two different roots of one name", () => {
     expect(() => planNodeModulesLayout([pkg("sharp", "/x/sharp"), pkg("sharp", "/y/sharp")])).toThrow(BuildError);
+  });
+});
+
+describe("makePruneFilter", () => {
+  const linuxX64 = { platform: "linux", arch: "x64" };
+  it("keeps only the target's binaries of onnxruntime-node", () => {
+    const keep = makePruneFilter("onnxruntime-node", linuxX64)!;
+    expect(keep("")).toBe(true);
+    expect(keep("dist/index.js")).toBe(true);
+    expect(keep("bin")).toBe(true);
+    expect(keep("bin/napi-v6")).toBe(true);
+    expect(keep("bin/napi-v6/linux")).toBe(true);
+    expect(keep("bin/napi-v6/linux/x64/onnxruntime_binding.node")).toBe(true);
+    expect(keep("bin/napi-v6/linux/arm64")).toBe(false);
+    expect(keep("bin/napi-v6/darwin")).toBe(false);
+    expect(keep("bin/napi-v6/win32/x64/onnxruntime.dll")).toBe(false);
+    expect(keep("bin/napi-v7/darwin/arm64")).toBe(false);
+  });
+
+  it("follows the target and leaves other packages alone", () => {
+    const keep = makePruneFilter("onnxruntime-node", { platform: "darwin", arch: "arm64" })!;
+    expect(keep("bin/napi-v6/darwin/arm64/libonnxruntime.1.dylib")).toBe(true);
+    expect(keep("bin/napi-v6/linux/x64")).toBe(false);
+    expect(makePruneFilter("sharp", linuxX64)).toBeUndefined();
   });
 });

@@ -101,3 +101,58 @@ export function planNodeModulesLayout(packages: readonly ClosurePackage[]): Plac
 export function makeExternalList(placed: readonly PlacedPackage[]): string[] {
   return [...new Set(placed.map((p) => `${p.name}@${p.version}`))].sort();
 }
+
+/** The platform a build targets: native binaries for others are pruned from copied packages. */
+export interface BuildTarget {
+  platform: string;
+  arch: string;
+}
+
+/**
+ * Per-package prune table: packages that ship prebuilt binaries for every OS/arch in one
+ * tarball. Each pattern is a posix path inside the package whose `<platform>` and `<arch>`
+ * segments name the target; a path under the pattern's prefix whose platform or arch segment
+ * differs from the build's target is left out of the copy. `*` in a segment matches any run of
+ * characters (`napi-v*`). Paths that do not follow the pattern are kept.
+ *
+ * onnxruntime-node 1.x: `bin/napi-v6/{darwin,linux,win32}/{x64,arm64}/` is ~280 MB of which
+ * one platform (linux/x64: ~45 MB) is ever loaded.
+ */
+export const PLATFORM_PRUNES: Readonly<Record<string, readonly string[]>> = {
+  "onnxruntime-node": ["bin/napi-v*/<platform>/<arch>"],
+};
+
+/**
+ * Keep-predicate for the files of package `name` (paths relative to the package, posix), or
+ * undefined when the package has nothing to prune.
+ */
+export function makePruneFilter(name: string, target: BuildTarget): ((relPath: string) => boolean) | undefined {
+  const patterns = PLATFORM_PRUNES[name];
+  if (patterns === undefined || patterns.length === 0) return undefined;
+  const parsed = patterns.map((p) => p.split("/"));
+  return (relPath) => {
+    const segments = relPath.split("/").filter((s) => s !== "");
+    return parsed.every((pattern) => keepsPath(pattern, segments, target));
+  };
+}
+
+function keepsPath(pattern: readonly string[], segments: readonly string[], target: BuildTarget): boolean {
+  const n = Math.min(pattern.length, segments.length);
+  for (let i = 0; i < n; i++) {
+    const want = pattern[i]!;
+    const seg = segments[i]!;
+    if (want === "<platform>") {
+      if (seg !== target.platform) return false;
+    } else if (want === "<arch>") {
+      if (seg !== target.arch) return false;
+    } else if (!globSegment(want).test(seg)) {
+      return true; // not under this pattern's prefix
+    }
+  }
+  return true;
+}
+
+function globSegment(segment: string): RegExp {
+  const escaped = segment.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*");
+  return new RegExp(`^${escaped}$`);
+}

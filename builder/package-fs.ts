@@ -2,8 +2,8 @@
 // lookup, scanning for native code, and copying a planned layout into the output.
 import { existsSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import { cp, mkdir } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
-import { makePackageClosure, isNativeClosure, type ClosurePackage, type PackageInfo, type PackageReader, type PlacedPackage } from "./native-packages.ts";
+import { basename, dirname, join, relative, sep } from "node:path";
+import { makePackageClosure, makePruneFilter, isNativeClosure, type BuildTarget, type ClosurePackage, type PackageInfo, type PackageReader, type PlacedPackage } from "./native-packages.ts";
 
 /** A PackageReader over the file system; caches everything for the life of one build. */
 export function makeFsPackageReader(nodePaths: readonly string[]): PackageReader {
@@ -102,16 +102,24 @@ function containsNodeFile(dir: string): boolean {
   return false;
 }
 
-/** Copies each placed package into `outDir` at its destination, without its nested node_modules. */
-export async function copyPlacedPackages(placed: readonly PlacedPackage[], outDir: string): Promise<void> {
+/**
+ * Copies each placed package into `outDir` at its destination, without its nested
+ * node_modules and without other platforms' binaries (see PLATFORM_PRUNES).
+ */
+export async function copyPlacedPackages(
+  placed: readonly PlacedPackage[],
+  outDir: string,
+  target: BuildTarget = { platform: process.platform, arch: process.arch },
+): Promise<void> {
   for (const pkg of placed) {
     const skip = join(pkg.dir, "node_modules");
+    const keep = makePruneFilter(pkg.name, target);
     // Nested node_modules are left out: every dependency that matters is placed on its own.
     await mkdir(dirname(join(outDir, pkg.dest)), { recursive: true });
     await cp(pkg.dir, join(outDir, pkg.dest), {
       recursive: true,
       verbatimSymlinks: true,
-      filter: (source) => source !== skip,
+      filter: (source) => source !== skip && (keep === undefined || keep(relative(pkg.dir, source).split(sep).join("/"))),
     });
   }
 }
