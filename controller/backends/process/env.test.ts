@@ -6,7 +6,7 @@ import { FALLBACK_PATH, defaultDrainGraceMs, makeReplicaEnv } from "./env.ts";
 const revision = (env: Record<string, string>): Revision => ({
   id: "fn-abc",
   fn: "fn",
-  spec: { name: "fn", env, timeoutMs: 30_000 } as FunctionSpec,
+  spec: { name: "fn", env, timeoutMs: 30_000, resources: { cpuMillis: 500 } } as FunctionSpec,
   bundleDir: "/nowhere",
   contentHash: "abc",
   createdAtMs: 0,
@@ -34,6 +34,7 @@ describe("makeReplicaEnv", () => {
       SKIFF_REVISION: "fn-abc",
       SKIFF_REPLICA: "fn-abc-r1",
       SKIFF_DRAIN_GRACE_MS: "31000",
+      SKIFF_CPU_MILLIS: "500",
     });
   });
 

@@ -36,6 +36,8 @@ export function makeReplicaEnv(input: ReplicaEnvInput): Record<string, string> {
     SKIFF_REVISION: revision.id,
     SKIFF_REPLICA: input.replicaId,
     SKIFF_DRAIN_GRACE_MS: String(input.drainGraceMs),
+    // The replica's CPU share, so model functions size their thread pools to it.
+    SKIFF_CPU_MILLIS: String(revision.spec.resources.cpuMillis),
   };
 }
 

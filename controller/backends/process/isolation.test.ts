@@ -34,7 +34,7 @@ describe("process backend: env and logs", { timeout: 20_000 }, () => {
       // launch env in the kernel's copy; its process.env is the replica's, as /env showed.
       const expected = replica!.pooled
         ? ["NODE_CHANNEL_FD", "NODE_CHANNEL_SERIALIZATION_MODE", "NODE_ENV", "PATH"]
-        : ["GREETING", "HOST", "INIT_DELAY_MS", "NODE_ENV", "PATH", "PORT", "SKIFF_DRAIN_GRACE_MS", "SKIFF_FUNCTION", "SKIFF_NATS_URL", "SKIFF_REPLICA", "SKIFF_REVISION"];
+        : ["GREETING", "HOST", "INIT_DELAY_MS", "NODE_ENV", "PATH", "PORT", "SKIFF_CPU_MILLIS", "SKIFF_DRAIN_GRACE_MS", "SKIFF_FUNCTION", "SKIFF_NATS_URL", "SKIFF_REPLICA", "SKIFF_REVISION"];
       expect(keys).toEqual(expected);
     }
   });
