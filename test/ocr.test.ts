@@ -12,29 +12,12 @@ import { decodeUint8, type DetectedData } from "../functions/ocr-shared/chain.ts
 import { boxesFromProbabilities, ctcDecode, detectionSize, recognitionTensor, sortBoxes, threadsFor } from "../functions/ocr-shared/ocr.ts";
 import { decodeHeaderValue, encodeBinaryHeaders } from "../runtime/index.ts";
 import { startBuiltReplica, waitReady, type RunningReplica } from "./harness/replica.ts";
+import { similarity } from "./harness/similarity.ts";
 import { waitFor } from "./harness/wait-for.ts";
 
 const OCR_DIR = fileURLToPath(new URL("../functions/ocr", import.meta.url));
 const FIXTURES = fileURLToPath(new URL("./fixtures/ocr", import.meta.url));
 const fnDir = (name: string) => fileURLToPath(new URL(`../functions/${name}`, import.meta.url));
-
-/** Levenshtein distance over code points. */
-function levenshtein(a: string, b: string): number {
-  const x = [...a];
-  const y = [...b];
-  let prev = Array.from({ length: y.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= x.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= y.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[y.length]!;
-}
-
-/** Character-level similarity: 1 - distance / length of the expected text. */
-const similarity = (actual: string, expected: string) => 1 - levenshtein(actual, expected) / [...expected].length;
 
 interface OcrBody {
   text: string;
