@@ -4,6 +4,7 @@ const SUITES: Record<string, () => Promise<{ run(): Promise<Record<string, unkno
   runtime: () => import("./suites/runtime.ts"),
   coldstart: () => import("./suites/coldstart.ts"),
   events: () => import("./suites/events.ts"),
+  batching: () => import("./suites/batching.ts"),
 };
 
 const name = process.argv[2];
