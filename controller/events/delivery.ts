@@ -121,7 +121,7 @@ async function applyOutcome(
       return settle(ctx, job, "nak", backoffDelayMs(trigger.backoffMs, deliveryCount));
     }
   }
-  settle(ctx, job, "ack");
+  return settle(ctx, job, "ack");
 }
 
 async function deadLetter(ctx: ProcessContext, job: Job, why: { reason: string; status: number; error?: string }): Promise<void> {
@@ -148,21 +148,57 @@ async function deadLetter(ctx: ProcessContext, job: Job, why: { reason: string; 
   }
 }
 
-/** Acks, naks (with a delay) or terminates, once; a no-op for an abandoned job. */
-export function settle(ctx: ProcessContext, job: Job, how: "ack" | "nak" | "term", delayMs = 0): void {
+// Acks decided during one event-loop turn, sent together at its end: each ack is a publish, and
+// nats.js writes its outbound buffer to the socket once per microtask checkpoint, so acks settled
+// by different promise chains would otherwise cost a socket write each. Everything an ack must
+// follow (the reply's publish and flush) has already completed when it is queued; the job stays
+// in flight (stop() waits for it) until its ack is sent.
+let ackBatch: { jobs: Array<{ ctx: ProcessContext; job: Job }>; sent: Promise<void> } | undefined;
+
+function queueAck(ctx: ProcessContext, job: Job): Promise<void> {
+  if (!ackBatch) {
+    const jobs: Array<{ ctx: ProcessContext; job: Job }> = [];
+    const sent = new Promise<void>((resolve) =>
+      setImmediate(() => {
+        ackBatch = undefined;
+        for (const { ctx, job } of jobs) ackNow(ctx, job);
+        resolve();
+      }),
+    );
+    ackBatch = { jobs, sent };
+  }
+  ackBatch.jobs.push({ ctx, job });
+  return ackBatch.sent;
+}
+
+function ackNow(ctx: ProcessContext, job: Job): void {
+  try {
+    job.msg.ack();
+  } catch (error) {
+    // The connection closed: the server redelivers after ack_wait, as if we had crashed.
+    ctx.logger.warn("failed to ack a message", { ...where(ctx, job), error: reasonText(error) });
+    return;
+  }
+  ctx.counters.acked++;
+}
+
+/**
+ * Acks (with the other acks of this event-loop turn: the promise resolves once sent), naks (with
+ * a delay) or terminates, once; a no-op for an abandoned job.
+ */
+export function settle(ctx: ProcessContext, job: Job, how: "ack" | "nak" | "term", delayMs = 0): Promise<void> | undefined {
   if (job.abandoned) return;
   job.stopLease();
+  if (how === "ack") return queueAck(ctx, job);
   try {
-    if (how === "ack") job.msg.ack();
-    else if (how === "nak") job.msg.nak(delayMs > 0 ? delayMs : undefined);
+    if (how === "nak") job.msg.nak(delayMs > 0 ? delayMs : undefined);
     else job.msg.term();
   } catch (error) {
     // The connection closed: the server redelivers after ack_wait, as if we had crashed.
     ctx.logger.warn(`failed to ${how} a message`, { ...where(ctx, job), error: reasonText(error) });
     return;
   }
-  if (how === "ack") ctx.counters.acked++;
-  else if (how === "nak") ctx.counters.naked++;
+  if (how === "nak") ctx.counters.naked++;
 }
 
 function where(ctx: ProcessContext, job: Job): Record<string, unknown> {
