@@ -20,14 +20,14 @@ import {
   UnknownFunctionError,
 } from "./errors.ts";
 import { declaredLength, hasRequestBody, makeUpstreamHeaders } from "./headers.ts";
-import { describeFailure, exchange, forward, isConnectFailure, isRetryable, type AgentLease, type ForwardResult } from "./proxy.ts";
+import { describeFailure, exchange, forward, isConnectFailure, isResetFailure, isRetryable, type AgentLease, type ForwardResult } from "./proxy.ts";
 import type { Slot } from "./revision-queue.ts";
 import { parseGatewayPath, pickTarget, type ParsedPath } from "./router.ts";
 import type { InternalRequest, InternalResponse, Route } from "./types.ts";
 
 /** Status recorded when the client went away before its answer (nginx's convention). */
 export const CLIENT_CLOSED = 499;
-/** How long a replica that refused a connection gets no new requests (the platform's view lags its death). */
+/** How long a replica that refused or reset a connection gets no new requests (the platform's view lags its death). */
 export const SUSPEND_AFTER_REFUSAL_MS = 1000;
 /** Extra time past the replica's own deadline before the gateway gives up on a silent replica. */
 const RESPONSE_BACKSTOP_SLACK_MS = 1000;
@@ -242,7 +242,9 @@ async function forwardOnce(core: GatewayCore, ex: Exchange, slot: Slot): Promise
 function shouldRetry(core: GatewayCore, entry: RevisionEntry, ex: Exchange, slot: Slot, result: Extract<ForwardResult, { kind: "failed" }>, attempt: number): boolean {
   entry.stats.replicaFailures++;
   const { code } = result.error;
-  if (isConnectFailure(code)) entry.dispatcher.suspend(slot.replica.id, SUSPEND_AFTER_REFUSAL_MS);
+  // A refused connection, or one reset before any answer (what a SIGKILLed replica's sockets
+  // do): stop sending it new requests until the backend's view of its death catches up.
+  if (isConnectFailure(code) || isResetFailure(code)) entry.dispatcher.suspend(slot.replica.id, SUSPEND_AFTER_REFUSAL_MS);
   const retry =
     attempt === 1 &&
     !result.timedOut &&

@@ -285,6 +285,11 @@ export function isRetryable(f: FailureFacts): boolean {
   return f.code !== undefined && RESET_FAILURES.has(f.code) && IDEMPOTENT.has(f.method) && !f.hasBody;
 }
 
+/** True for connections that broke before any answer: the replica is likely dying. */
+export function isResetFailure(code: string | undefined): boolean {
+  return code !== undefined && RESET_FAILURES.has(code);
+}
+
 /** True for failures meaning nothing listens at the replica's address. */
 export function isConnectFailure(code: string | undefined): boolean {
   return code !== undefined && CONNECT_FAILURES.has(code);
