@@ -7,8 +7,8 @@ import type { FunctionSpec } from "../../spec/index.ts";
 import { freePort } from "../../test/harness/ports.ts";
 import { waitFor } from "../../test/harness/wait-for.ts";
 import { startGateway } from "./index.ts";
-import { ECHO_DIR, makeMemoryLogger, makeRoute, makeRoutes, startReadyReplica, TestEndpoints } from "./testdata/harness.ts";
-import type { GatewayOptions, InternalResponse, Route } from "./types.ts";
+import { ECHO_DIR, makeMemoryLogger, makeRoute, makeRoutes, setupEchoGateway, startReadyReplica, TestEndpoints, type EchoGatewayOptions } from "./testdata/harness.ts";
+import type { InternalResponse } from "./types.ts";
 
 const REV = "echo-r1";
 let spec: FunctionSpec;
@@ -17,21 +17,8 @@ beforeAll(async () => {
   spec = (await loadAndBuild(ECHO_DIR)).spec;
 }, 60_000);
 
-async function setup(options: { replicas?: number; routes?: Record<string, Route>; gateway?: Partial<GatewayOptions> } = {}) {
-  const endpoints = new TestEndpoints();
-  const replicas = await Promise.all(Array.from({ length: options.replicas ?? 1 }, () => startReadyReplica(ECHO_DIR)));
-  replicas.forEach((r, i) => endpoints.add(REV, { id: `echo-${i}`, url: r.url }));
-  const demands: string[] = [];
-  const gateway = await startGateway({
-    routes: makeRoutes({ echo: makeRoute(spec, [{ revision: REV, percent: 100 }]), ...options.routes }),
-    endpoints,
-    onDemand: (revision) => demands.push(revision),
-    logger: makeMemoryLogger(),
-    ...options.gateway,
-  });
-  onTestFinished(() => gateway.stop());
-  return { gateway, endpoints, replicas, demands };
-}
+/** A gateway routing "echo" to REV with real echo replicas (see testdata/harness.ts). */
+const setup = (options: EchoGatewayOptions = {}) => setupEchoGateway(spec, REV, options);
 
 const text = (res: InternalResponse) => new TextDecoder().decode(res.body);
 const json = (res: InternalResponse) => JSON.parse(text(res)) as Record<string, any>;

@@ -1,14 +1,12 @@
 // The gateway against real replica processes of testdata/echo: forwarding, streaming, errors,
 // the queue's bound and deadline, per-replica capacity, and replica failures.
 import { request as httpRequest } from "node:http";
-import { beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { loadAndBuild } from "../../cli/build-function.ts";
 import type { FunctionSpec } from "../../spec/index.ts";
 import { freePort } from "../../test/harness/ports.ts";
 import { waitFor } from "../../test/harness/wait-for.ts";
-import { startGateway } from "./index.ts";
-import { ECHO_DIR, makeMemoryLogger, makeRoute, makeRoutes, startReadyReplica, TestEndpoints } from "./testdata/harness.ts";
-import type { GatewayOptions, Route } from "./types.ts";
+import { ECHO_DIR, makeRoute, setupEchoGateway, type EchoGatewayOptions } from "./testdata/harness.ts";
 
 const REV = "echo-r1";
 let spec: FunctionSpec;
@@ -17,23 +15,8 @@ beforeAll(async () => {
   spec = (await loadAndBuild(ECHO_DIR)).spec;
 }, 60_000);
 
-/** A gateway routing "echo" to REV, with `replicas` real echo replicas ready. */
-async function setup(options: { replicas?: number; routes?: Record<string, Route>; gateway?: Partial<GatewayOptions> } = {}) {
-  const endpoints = new TestEndpoints();
-  const replicas = await Promise.all(Array.from({ length: options.replicas ?? 1 }, () => startReadyReplica(ECHO_DIR)));
-  replicas.forEach((r, i) => endpoints.add(REV, { id: `echo-${i}`, url: r.url }));
-  const demands: string[] = [];
-  const logger = makeMemoryLogger();
-  const gateway = await startGateway({
-    routes: makeRoutes({ echo: makeRoute(spec, [{ revision: REV, percent: 100 }]), ...options.routes }),
-    endpoints,
-    onDemand: (revision) => demands.push(revision),
-    logger,
-    ...options.gateway,
-  });
-  onTestFinished(() => gateway.stop());
-  return { gateway, endpoints, replicas, demands, logger, url: (path: string) => `${gateway.url}${path}` };
-}
+/** A gateway routing "echo" to REV with real echo replicas (see testdata/harness.ts). */
+const setup = (options: EchoGatewayOptions = {}) => setupEchoGateway(spec, REV, options);
 
 /** node:http, because fetch may not send Connection or a hop-by-hop header. */
 function rawRequest(url: string, options: { method: string; headers: Record<string, string>; body?: string }) {

@@ -3,7 +3,9 @@
 import { fileURLToPath } from "node:url";
 import type { FunctionSpec } from "../../../spec/index.ts";
 import { startBuiltReplica, waitReady, type RunningReplica } from "../../../test/harness/replica.ts";
-import type { Endpoint, EndpointSource, Route, RouteTable, TrafficTarget } from "../types.ts";
+import { onTestFinished } from "vitest";
+import { startGateway } from "../gateway.ts";
+import type { Endpoint, EndpointSource, GatewayOptions, Route, RouteTable, TrafficTarget } from "../types.ts";
 
 /** The echo fixture: echoes requests, /slow, /stream, /stats (concurrency 2, maxBodySize 8kb). */
 export const ECHO_DIR = fileURLToPath(new URL("./echo", import.meta.url));
@@ -79,4 +81,32 @@ export function makeMemoryLogger(): { lines: string[]; info(m: string): void; wa
     warn: (m) => lines.push(`WARN ${m}`),
     error: (m) => lines.push(`ERROR ${m}`),
   };
+}
+
+/** Options of setupEchoGateway. */
+export interface EchoGatewayOptions {
+  replicas?: number;
+  routes?: Record<string, Route>;
+  gateway?: Partial<GatewayOptions>;
+}
+
+/**
+ * A gateway routing "echo" to `revision` with `replicas` real echo replicas ready; demands
+ * (onDemand pokes) are recorded; the gateway stops when the test ends.
+ */
+export async function setupEchoGateway(spec: FunctionSpec, revision: string, options: EchoGatewayOptions = {}) {
+  const endpoints = new TestEndpoints();
+  const replicas = await Promise.all(Array.from({ length: options.replicas ?? 1 }, () => startReadyReplica(ECHO_DIR)));
+  replicas.forEach((r, i) => endpoints.add(revision, { id: `echo-${i}`, url: r.url }));
+  const demands: string[] = [];
+  const logger = makeMemoryLogger();
+  const gateway = await startGateway({
+    routes: makeRoutes({ echo: makeRoute(spec, [{ revision, percent: 100 }]), ...options.routes }),
+    endpoints,
+    onDemand: (rev) => demands.push(rev),
+    logger,
+    ...options.gateway,
+  });
+  onTestFinished(() => gateway.stop());
+  return { gateway, endpoints, replicas, demands, logger, url: (path: string) => `${gateway.url}${path}` };
 }
