@@ -3,3 +3,4 @@ export { buildFunction, type BuildFunctionOptions, type BuildResult } from "./bu
 export { BuildError, type BuildDiagnostic } from "./errors.ts";
 export { BUILDER_VERSION, type BuildManifest } from "./manifest.ts";
 export { defaultOutDir } from "./paths.ts";
+export { buildImageLayout, defaultImageLayoutDir, ImageReferenceError, parseImageReference, type BuildImageOptions, type ImageLayoutResult, type ImageReference } from "./oci/index.ts";
