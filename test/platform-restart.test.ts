@@ -59,6 +59,19 @@ describeWithNats("skiff up restart", () => {
     expect(await readPlatformInfo(stateDir)).toBeUndefined();
   });
 
+  it("fails at once on a busy port, names it, and leaves no nats-server behind", async () => {
+    const stateDir = await tempDir("skiff-busy-");
+    const { createServer } = await import("node:net");
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", () => resolve()));
+    const port = (blocker.address() as { port: number }).port;
+    const result = await runSkiff(["up", "--state-dir", stateDir, "--port", String(port)]);
+    blocker.close();
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`skiff up: port in use: EADDRINUSE: address already in use 127.0.0.1:${port} (pick another with --port)`);
+    expect(await processesMentioning(`${stateDir}/nats`)).toEqual([]);
+  });
+
   it("refuses to start a second platform on the same state dir", async () => {
     const stateDir = await tempDir("skiff-twice-");
     const first = startUp(stateDir);

@@ -51,13 +51,26 @@ export interface Platform {
   stop(): Promise<void>;
 }
 
-/** Starts the platform and reconciles every stored function. */
+/** Starts the platform and reconciles every stored function; on a failed start, stops what had started. */
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
+  const started: Array<() => Promise<unknown>> = [];
+  try {
+    return await startParts(options, started);
+  } catch (error) {
+    // A failed start (a busy port, a missing nats-server) must not leave a nats-server or
+    // replicas behind, nor keep this process alive.
+    for (const stop of started.reverse()) await stop().catch(() => {});
+    throw error;
+  }
+}
+
+async function startParts(options: PlatformOptions, started: Array<() => Promise<unknown>>): Promise<Platform> {
   const host = options.host ?? "127.0.0.1";
   const logger = options.logger ?? consoleLogger;
   await checkNotRunning(options.stateDir);
   const token = await ensureToken(options.stateDir);
   const store = await openFileStore({ stateDir: options.stateDir });
+  started.push(() => store.close());
   for (const problem of store.problems()) logger.warn(`skipped unreadable state: ${problem.file}: ${problem.message}`);
   const logs = new LogHub();
   const backend = startProcessBackend({
@@ -69,8 +82,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     logger,
     onLog: (line) => logs.publish(line),
   });
+  started.push(() => backend.stop());
   const routes = new StoreRouteTable();
   const nats = options.natsUrl ? undefined : await startNatsServer({ stateDir: options.stateDir, host, logger });
+  if (nats) started.push(() => nats.stop());
   const natsUrl = options.natsUrl ?? nats!.url;
   let gateway: Gateway | undefined;
   let events: PlatformEvents | undefined;
@@ -93,8 +108,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     allowEventOnly: makeAllowEventOnly(token),
     logger,
   });
+  started.push(() => gateway!.stop());
   const gatewayUrl = gateway.url;
   events = await startPlatformEvents({ natsUrl, gateway, logger });
+  started.push(() => events!.stop());
   const reconcileEvents = async () => events!.reconcile(await store.listFunctions());
   const reconcile = (name: string, record: Parameters<StoreRouteTable["update"]>[0] | undefined) => {
     if (!record) {
@@ -108,6 +125,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const unwatch = store.watch((event) => {
     reconcile(event.name, event.record);
     void reconcileEvents();
+  });
+  started.push(async () => {
+    unwatch();
+    scalers.stop();
   });
   for (const record of await store.listFunctions()) reconcile(record.name, record);
   await reconcileEvents();
