@@ -5,6 +5,7 @@ const SUITES: Record<string, () => Promise<{ run(): Promise<Record<string, unkno
   coldstart: () => import("./suites/coldstart.ts"),
   events: () => import("./suites/events.ts"),
   batching: () => import("./suites/batching.ts"),
+  build: () => import("./suites/build.ts"),
 };
 
 const name = process.argv[2];
