@@ -11,8 +11,11 @@ import { makeTar, type TarEntry } from "./tar.ts";
 /** Where the build output lives inside the image. */
 export const APP_DIR = "app";
 
-/** A fixed gzip level: a different level gives different bytes and so a different digest. */
-export const GZIP_LEVEL = 9;
+/**
+ * A fixed gzip level: a different level gives different bytes and so a different digest. 6, not
+ * 9: level 9 took 1.6x the bundling time for hello and was only 0.1% smaller on node_modules.
+ */
+export const GZIP_LEVEL = 6;
 
 /** OCI media type of a gzip-compressed tar layer. */
 export const LAYER_MEDIA_TYPE = "application/vnd.oci.image.layer.v1.tar+gzip";
