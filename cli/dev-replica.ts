@@ -2,6 +2,8 @@
 // env plus platform variables, watched until ready, stopped with SIGTERM then SIGKILL.
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import { Agent } from "node:http";
+import { probeReady } from "../controller/backends/process/index.ts";
 import type { FunctionSpec } from "../spec/index.ts";
 
 /** A started replica process. */
@@ -27,7 +29,7 @@ export function startDevReplica(options: { bundlePath: string; spec: FunctionSpe
   if (process.env.PATH) env.PATH = process.env.PATH;
   const child = spawn(process.execPath, ["--enable-source-maps", options.bundlePath], { env, stdio: ["ignore", options.logsToStderr ? 2 : "inherit", "inherit"] });
   const exited = once(child, "exit");
-  const ready = waitUntilReady(`http://${options.host}:${options.port}/_skiff/ready`, exited);
+  const ready = waitUntilReady(`http://${options.host}:${options.port}`, exited);
   ready.catch(() => {});
   return {
     child,
@@ -42,19 +44,14 @@ export function startDevReplica(options: { bundlePath: string; spec: FunctionSpe
   };
 }
 
-/** Polls the readiness endpoint every 20ms (no fixed sleep) until it answers 200 or the process exits. */
-async function waitUntilReady(url: string, exited: Promise<unknown[]>): Promise<void> {
+/** Polls readiness every 20ms (the process backend's probe; no fixed sleep) until 200 or the process exits. */
+async function waitUntilReady(baseUrl: string, exited: Promise<unknown[]>): Promise<void> {
   let gone: unknown[] | undefined;
   void exited.then((value) => (gone = value));
+  const agent = new Agent({ keepAlive: false });
   for (;;) {
     if (gone) throw new Error(`replica exited (code ${String(gone[0])}${gone[1] ? `, ${String(gone[1])}` : ""}) before it was ready`);
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      await response.body?.cancel();
-      if (response.status === 200) return;
-    } catch {
-      // Not listening yet.
-    }
+    if ((await probeReady(baseUrl, agent, AbortSignal.timeout(1000))) === 200) return;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

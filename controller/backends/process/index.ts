@@ -22,3 +22,4 @@ export {
   ReplicaCrashError,
   ReplicaSpawnError,
 } from "./errors.ts";
+export { probeReady } from "./readiness.ts";
