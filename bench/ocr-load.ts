@@ -102,11 +102,14 @@ export function quantile(values: number[], q: number): number {
 
 const REC_MODEL = fileURLToPath(new URL("../functions/ocr-recognize/models/rec.onnx", import.meta.url));
 
+/** Batch sizes at which the bare session's per-row cost is measured. */
+export const MODEL_BATCH_SIZES = [1, 2, 4, 8, 16] as const;
+
 /**
  * The model's own batching ceiling, in this process with one onnxruntime thread, no HTTP: mean
- * milliseconds per row of session.run at batch 1 and at `batch` rows of the crop's shape.
+ * milliseconds per row of session.run at each of MODEL_BATCH_SIZES rows of the crop's shape.
  */
-export async function modelRowCosts(shape: number[], batch: number, budgetMs = 3_000): Promise<{ rowMsBatch1: number; rowMsBatchN: number }> {
+export async function modelRowCosts(shape: number[], budgetMs = 3_000): Promise<Record<number, number>> {
   const rec = await loadSession(REC_MODEL, 1);
   try {
     const rowMs = async (rows: number) => {
@@ -115,13 +118,15 @@ export async function modelRowCosts(shape: number[], batch: number, budgetMs = 3
       await rec.run(feeds); // first run of a shape allocates
       const started = performance.now();
       let calls = 0;
-      while (calls < 2 || performance.now() - started < budgetMs / 2) {
+      while (calls < 2 || performance.now() - started < budgetMs / MODEL_BATCH_SIZES.length) {
         await rec.run(feeds);
         calls++;
       }
       return (performance.now() - started) / calls / rows;
     };
-    return { rowMsBatch1: await rowMs(1), rowMsBatchN: await rowMs(batch) };
+    const costs: Record<number, number> = {};
+    for (const rows of MODEL_BATCH_SIZES) costs[rows] = await rowMs(rows);
+    return costs;
   } finally {
     await rec.release();
   }
