@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseImageReference } from "./reference.ts";
+import { manifestReference, parseImageReference, parsePullReference } from "./reference.ts";
 
 describe("parseImageReference", () => {
   it.each([
@@ -23,5 +23,22 @@ describe("parseImageReference", () => {
     { ref: "reg.io:port/x", error: /registry host/ },
   ])("rejects $ref", ({ ref, error }) => {
     expect(() => parseImageReference(ref)).toThrow(error);
+  });
+});
+
+describe("parsePullReference", () => {
+  const digest = `sha256:${"a".repeat(64)}`;
+
+  it.each([
+    { ref: "node:20", want: { registry: "docker.io", repository: "library/node", tag: "20" } },
+    { ref: `node@${digest}`, want: { registry: "docker.io", repository: "library/node", tag: "latest", digest } },
+    { ref: `127.0.0.1:5000/base:v1@${digest}`, want: { registry: "127.0.0.1:5000", repository: "base", tag: "v1", digest } },
+  ])("$ref", ({ ref, want }) => {
+    expect(parsePullReference(ref)).toEqual(want);
+    expect(manifestReference(parsePullReference(ref))).toBe(want.digest ?? want.tag);
+  });
+
+  it.each([`node@sha256:abc`, `node@md5:${"a".repeat(32)}`, `Node@${digest}`])("rejects %s", (ref) => {
+    expect(() => parsePullReference(ref)).toThrow(/invalid image reference/);
   });
 });

@@ -44,3 +44,25 @@ export function parseImageReference(ref: string): ImageReference {
   if (repository.length > 255) fail("repository name is longer than 255 characters");
   return { registry, repository, tag };
 }
+
+/** A reference to pull: a tag, and a digest when the reference pins one. */
+export interface PullReference extends ImageReference {
+  /** `sha256:<64 hex>` when given; it then names the manifest and the tag is informational. */
+  digest?: string;
+}
+
+const PINNED_DIGEST = /^sha256:[a-f0-9]{64}$/;
+
+/** Parses `[registry/]repo[:tag][@sha256:<hex>]`: a base image may be pinned by digest. */
+export function parsePullReference(ref: string): PullReference {
+  const at = ref.indexOf("@");
+  if (at === -1) return parseImageReference(ref);
+  const digest = ref.slice(at + 1);
+  if (!PINNED_DIGEST.test(digest)) throw new ImageReferenceError(`invalid image reference "${ref}": digest "${digest}" must be sha256:<64 lowercase hex digits>`);
+  return { ...parseImageReference(ref.slice(0, at)), digest };
+}
+
+/** What to ask the registry's manifests endpoint for: the digest when pinned, else the tag. */
+export function manifestReference(ref: PullReference): string {
+  return ref.digest ?? ref.tag;
+}

@@ -10,6 +10,9 @@ const isCI = (): boolean => process.env.CI === "true" || process.env.CI === "1";
 const INSTALL_HINTS: Record<string, string> = {
   skopeo: "apt-get install skopeo",
   umoci: "apt-get install umoci",
+  "docker-registry": "apt-get install docker-registry (Debian's distribution v2 registry)",
+  htpasswd: "apt-get install apache2-utils",
+  openssl: "apt-get install openssl",
 };
 
 /** The absolute path of an executable on PATH (or /usr/sbin, /usr/bin), else undefined. */
@@ -35,9 +38,10 @@ export function missingTools(tools: readonly string[]): string | undefined {
   return `${missing.join(", ")} not found on PATH: ${hints.join("; ")} (CI: .ci/run passes them to .ci/install-system-deps)`;
 }
 
-/** describe() that needs command-line tools: skipped with a console message when missing, failed under CI=true. */
-export function describeWithTools(name: string, tools: readonly string[], fn: () => void): void {
-  const reason = missingTools(tools);
+/** describe() that needs command-line tools (and root, for runc): skipped with a console message when missing, failed under CI=true. */
+export function describeWithTools(name: string, tools: readonly string[], fn: () => void, options: { needsRoot?: boolean } = {}): void {
+  const notRoot = options.needsRoot && process.geteuid?.() !== 0 ? `needs root (runc runs containers as root here), but runs as uid ${process.geteuid?.()}` : undefined;
+  const reason = missingTools(tools) ?? notRoot;
   if (reason !== undefined && isCI()) {
     describe(name, () => it(`needs ${tools.join(", ")}`, () => { throw new Error(reason); }));
     return;
