@@ -9,6 +9,7 @@ export {
   DEFAULTS, ENTRY_EXTENSIONS, ENV_NAME_PATTERN, LIMITS, NAME_PATTERN, REPLY_PATTERN, SUBJECT_PATTERN,
   YAML_DEFAULTS, functionSpecSchema, makeFunctionSpecJsonSchema, subjectMatches,
 } from "./schema.ts";
+export { UNIT_META } from "./schema-fields.ts";
 export {
   formatDuration, formatSize, parseDuration, parseQuantity, parseSize,
   tryParseDuration, tryParseQuantity, tryParseSize,

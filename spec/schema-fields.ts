@@ -9,6 +9,20 @@ import {
 
 type IssueInput = { readonly input?: unknown };
 
+/**
+ * JSON Schema keywords (in makeFunctionSpecJsonSchema's output) carrying the ranges that the
+ * transforms below check after parsing, which a pattern cannot say. The CRD generator turns
+ * them into CEL rules, so a range is declared once, here.
+ */
+export const UNIT_META = {
+  /** `{ minMs, maxMs? }` on a duration string. */
+  duration: "x-skiff-duration",
+  /** `{ minBytes, maxBytes }` on a size (string or whole bytes). */
+  size: "x-skiff-size",
+  /** `{ positive: true }` on a Kubernetes quantity (string or number). */
+  quantity: "x-skiff-quantity",
+} as const;
+
 /** An error map giving `required` for a missing value and `expected <what>, got <value>` otherwise. */
 export function expected(what: string): (issue: IssueInput) => string {
   return (issue) => (issue.input === undefined ? "required" : `expected ${what}, got ${showValue(issue.input)}`);
@@ -53,7 +67,7 @@ export function durationField(minMs: number, maxMs?: number) {
     if (ms >= minMs && (maxMs === undefined || ms <= maxMs)) return ms;
     ctx.issues.push({ code: "custom", input: text, message: `expected a duration ${range}, got ${showValue(text)}` });
     return z.NEVER;
-  });
+  }).meta({ [UNIT_META.duration]: maxMs === undefined ? { minMs } : { minMs, maxMs } });
 }
 
 /** A size (`10mb`, or whole bytes as a number) in [minBytes, maxBytes], parsed to bytes. */
@@ -71,7 +85,7 @@ export function sizeField(minBytes: number, maxBytes: number) {
     const range = `between ${formatSize(minBytes)} and ${formatSize(maxBytes)}`;
     ctx.issues.push({ code: "custom", input: value, message: `expected a size ${range}, got ${showValue(value)}` });
     return z.NEVER;
-  });
+  }).meta({ [UNIT_META.size]: { minBytes, maxBytes } });
 }
 
 /** A positive Kubernetes quantity (string or number), `examples` shown in messages; keeps the text and its value in base units. */
@@ -87,7 +101,7 @@ export function quantityField(examples: string) {
     if (amount !== undefined && amount > 0) return { text, amount };
     ctx.issues.push({ code: "custom", input: value, message: error({ input: value }) });
     return z.NEVER;
-  });
+  }).meta({ [UNIT_META.quantity]: { positive: true } });
 }
 
 /** A path relative to the function directory that cannot escape it; `extensions` limits the file type. */
