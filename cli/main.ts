@@ -21,6 +21,7 @@ const VERBS: Record<string, { summary: string; load: () => Promise<Verb> }> = {
   traffic: { summary: "traffic <fn> REV=N,REV=M                   split traffic across revisions", load: async () => (await import("./commands/traffic.ts")).run },
   publish: { summary: "publish <subject> --type T [--source S] [--data JSON|@file]  publish a CloudEvent", load: async () => (await import("./commands/publish.ts")).run },
   events: { summary: "events tail <subject> [--count N]          print CloudEvents arriving on a subject", load: async () => (await import("./commands/events.ts")).run },
+  kube: { summary: "kube controller|gateway [--namespace NS]   run the Kubernetes controller or gateway (in-cluster)", load: async () => (await import("./commands/kube.ts")).run },
   dlq: { summary: "dlq list|redrive <fn> [--limit N]          inspect and replay dead letters", load: async () => (await import("./commands/dlq.ts")).run },
 };
 

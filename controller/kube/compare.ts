@@ -28,12 +28,18 @@ export function diffOwnedFields(current: unknown, desired: unknown): string[] {
 /** Whether a Deployment needs an update to match the desired one (replicas are the autoscaler's, never compared). */
 export function deploymentNeedsUpdate(current: V1Deployment, desired: V1Deployment): boolean {
   const { replicas: _ignored, ...desiredSpec } = desired.spec ?? ({} as NonNullable<V1Deployment["spec"]>);
-  return diffOwnedFields(current, { ...desired, spec: desiredSpec }).length > 0;
+  return diffOwnedFields(current, withoutTypeMeta({ ...desired, spec: desiredSpec })).length > 0;
 }
 
 /** Whether a Service needs an update to match the desired one. */
 export function serviceNeedsUpdate(current: V1Service, desired: V1Service): boolean {
-  return diffOwnedFields(current, desired).length > 0;
+  return diffOwnedFields(current, withoutTypeMeta(desired)).length > 0;
+}
+
+/** apiVersion and kind are not compared: items of a typed list (an informer's first list) come without them. */
+function withoutTypeMeta<T extends { apiVersion?: string; kind?: string }>(object: T): Omit<T, "apiVersion" | "kind"> {
+  const { apiVersion: _apiVersion, kind: _kind, ...rest } = object;
+  return rest;
 }
 
 function walk(current: unknown, desired: unknown, path: string, shape: string, out: string[]): void {

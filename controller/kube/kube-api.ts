@@ -87,9 +87,9 @@ export class KubeApi {
     return this.apps.replaceNamespacedDeployment({ name: body.metadata!.name!, namespace: body.metadata!.namespace!, body });
   }
 
-  /** Sets spec.replicas only (the autoscaler's field), through a merge patch that touches nothing else. */
-  scaleDeployment(namespace: string, name: string, replicas: number): Promise<V1Deployment> {
-    return this.apps.patchNamespacedDeployment(
+  /** Sets replicas through the scale subresource (the autoscaler's field only; RBAC grants it alone to the gateway). */
+  async scaleDeployment(namespace: string, name: string, replicas: number): Promise<void> {
+    await this.apps.patchNamespacedDeploymentScale(
       { name, namespace, body: { spec: { replicas } } },
       setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
     );

@@ -60,10 +60,11 @@ describe("manifests", () => {
     expect((config.data as Record<string, string>)["nats.conf"]).toMatch(/jetstream \{\s*store_dir: \/data/);
   });
 
-  it("grant the gateway read access only", async () => {
+  it("grant the gateway read access, and writes only to deployments/scale (its autoscalers)", async () => {
     const role = (await load("rbac.yaml")).find((o) => o.kind === "ClusterRole" && o.metadata.name === "skiff-gateway")!;
-    const verbs = (role.rules as Array<{ verbs: string[] }>).flatMap((r) => r.verbs);
-    expect([...new Set(verbs)].sort()).toEqual(["get", "list", "watch"]);
+    const rules = role.rules as Array<{ resources: string[]; verbs: string[] }>;
+    const writes = rules.filter((r) => r.verbs.some((v) => !["get", "list", "watch"].includes(v)));
+    expect(writes.flatMap((r) => r.resources)).toEqual(["deployments/scale"]);
   });
 
   it("parse the examples", async () => {

@@ -6,7 +6,7 @@
 import type { V1Deployment, V1EndpointSlice } from "@kubernetes/client-node";
 import { SpecError } from "../../spec/index.ts";
 import { makeDeployment, initialReplicas, makeService } from "./desired.ts";
-import { deploymentNeedsUpdate, serviceNeedsUpdate } from "./compare.ts";
+import { deploymentNeedsUpdate, diffOwnedFields, serviceNeedsUpdate } from "./compare.ts";
 import { countReady, makeReplicaIndex } from "./endpoints.ts";
 import { parseFunctionObject, type FunctionObject, type FunctionStatus } from "./function-object.ts";
 import { apiMessage, apiStatus, type KubeApi } from "./kube-api.ts";
@@ -99,6 +99,7 @@ export class Reconciler {
     if (!current) {
       if (await createUnlessExists(api.createDeployment({ ...desired, spec: { ...desired.spec!, replicas: initialReplicas(revision) } }))) this.counters.created++;
     } else if (deploymentNeedsUpdate(current, desired)) {
+      this.opts.logger.info(`updating Deployment ${namespace}/${revision.id}`, { fields: diffOwnedFields(current, { ...desired, apiVersion: current.apiVersion, kind: current.kind, spec: { ...desired.spec, replicas: current.spec?.replicas } }) });
       await api.replaceDeployment({
         ...desired,
         metadata: { ...desired.metadata, resourceVersion: current.metadata?.resourceVersion },
@@ -112,6 +113,7 @@ export class Reconciler {
     if (!service) {
       if (await createUnlessExists(api.createService(desiredService))) this.counters.created++;
     } else if (serviceNeedsUpdate(service, desiredService)) {
+      this.opts.logger.info(`updating Service ${namespace}/${revision.id}`, { fields: diffOwnedFields(service, { ...desiredService, apiVersion: service.apiVersion, kind: service.kind }) });
       // clusterIP is immutable and set by the apiserver; carry it (and the version) over.
       await api.replaceService({
         ...desiredService,
