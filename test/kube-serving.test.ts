@@ -1,0 +1,111 @@
+// Serving in Kubernetes mode, end to end against a real kube-apiserver: the controller (as
+// the manifests' controller role) makes the revision's objects, a fake node (the test playing
+// the kubelet and the EndpointSlice controller) runs the Deployment's replicas as runtime
+// processes, and the gateway (as the manifests' gateway role) routes requests to them by
+// their EndpointSlices, scales the revision to zero when idle and back to one on a request.
+import { AppsV1Api, CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { loadAndBuild } from "../cli/build-function.ts";
+import { startKubeController, type KubeController } from "../controller/kube/controller.ts";
+import type { FunctionObject } from "../controller/kube/function-object.ts";
+import { startKubeGateway, type KubeGateway } from "../controller/kube/gateway.ts";
+import { FUNCTION_API } from "../controller/kube/names.ts";
+import { describeWithKube, startKubeControlPlane, type KubeControlPlane } from "./harness/kube.ts";
+import { startFakeNode, type FakeNode } from "./harness/kube-node.ts";
+import { REPO_ROOT } from "./harness/processes.ts";
+import { waitFor } from "./harness/wait-for.ts";
+
+const { group, version, plural } = FUNCTION_API;
+const NS = "serving";
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+describeWithKube("kubernetes serving: gateway, autoscaler and controller on a fake node", () => {
+  let plane: KubeControlPlane;
+  let controller: KubeController | undefined;
+  let gateway: KubeGateway | undefined;
+  let node: FakeNode | undefined;
+  let custom: CustomObjectsApi;
+  let apps: AppsV1Api;
+  let revision = "";
+
+  const getFunction = async () => (await custom.getNamespacedCustomObject({ group, version, plural, namespace: NS, name: "hello" })) as FunctionObject;
+  const replicasOf = async () => (await apps.readNamespacedDeployment({ namespace: NS, name: revision })).spec?.replicas;
+
+  beforeAll(async () => {
+    const build = await loadAndBuild(`${REPO_ROOT}/functions/hello`);
+    plane = await startKubeControlPlane({ users: [{ name: "skiff-controller" }, { name: "skiff-gateway" }] });
+    const kc = plane.kubeConfig();
+    custom = kc.makeApiClient(CustomObjectsApi);
+    apps = kc.makeApiClient(AppsV1Api);
+    const applied = await plane.kubectl(["apply", "--server-side", "-k", "manifests"]);
+    if (applied.code !== 0) throw new Error(`kubectl apply -k manifests failed: ${applied.stderr}`);
+    const bindings = ["skiff-controller", "skiff-gateway"].map((role) => JSON.stringify({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
+      metadata: { name: `${role}-test-user` },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role },
+      subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: role }],
+    }));
+    const bound = await plane.kubectl(["apply", "-f", "-"], { input: bindings.join("\n") });
+    if (bound.code !== 0) throw new Error(`binding the test users failed: ${bound.stderr}`);
+    await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: NS } } });
+    await waitFor(async () => (await plane.kubectl(["get", "functions", "-n", NS])).code === 0, { what: "the Function API", timeoutMs: 20_000 });
+    node = await startFakeNode({ kc, namespace: NS, bundleDir: () => build.outDir });
+    // RBAC grants reach the authorizer's cache a moment after they are written.
+    controller = await waitFor(() => startKubeController({ kc: plane.user("skiff-controller").kubeConfig(), gatewayUrl: "http://gateway.test", logger: quiet }), { what: "the controller to start", timeoutMs: 20_000 });
+    gateway = await startKubeGateway({ kc: plane.user("skiff-gateway").kubeConfig(), namespace: NS, host: "127.0.0.1", port: 0, logger: quiet });
+  }, 180_000);
+
+  afterAll(async () => {
+    await gateway?.stop();
+    await controller?.stop();
+    await node?.stop();
+    await plane?.stop();
+  });
+
+  it("a Function turns Ready once its first replica's endpoint is ready, and answers through the gateway", async () => {
+    await custom.createNamespacedCustomObject({
+      group, version, plural, namespace: NS,
+      body: {
+        apiVersion: `${group}/${version}`, kind: "Function", metadata: { name: "hello", namespace: NS },
+        spec: { image: "registry.example/hello:1", http: true, scale: { min: 0, max: 5, concurrency: 50, window: "6s", scaleToZeroAfter: "2s" }, timeout: "10s" },
+      },
+    });
+    const ready = await waitFor(async () => {
+      const fn = await getFunction();
+      return fn.status?.conditions?.find((c) => c.type === "Ready" && c.status === "True") ? fn : undefined;
+    }, { what: "Ready=True on the Function", timeoutMs: 30_000 });
+    revision = ready.status!.latestRevision!;
+    expect(ready.status).toMatchObject({ readyReplicas: 1, url: "http://gateway.test/fn/hello/" });
+    const response = await fetch(`${gateway!.url}/fn/hello/`);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toMatch(/hello/i);
+  });
+
+  it("scales the revision's Deployment to zero when idle, and back to one on the next request", async () => {
+    await waitFor(async () => (await replicasOf()) === 0, { what: "the Deployment at 0 replicas after scaleToZeroAfter", timeoutMs: 40_000, intervalMs: 200 });
+    await node!.waitForReady(revision, 0, { timeoutMs: 20_000 });
+    // Scaled to zero after it was ready: still Ready (the gateway wakes it), as Knative's.
+    await waitFor(async () => (await getFunction()).status?.conditions?.find((c) => c.type === "Ready")?.reason === "ScaledToZero", { what: "Ready/ScaledToZero", timeoutMs: 15_000 });
+
+    const started = Date.now();
+    const response = await fetch(`${gateway!.url}/fn/hello/`);
+    const coldMs = Date.now() - started;
+    expect(response.status).toBe(200);
+    expect(await replicasOf()).toBe(1);
+    expect(gateway!.gateway.stats("hello")?.coldStarts.count).toBeGreaterThanOrEqual(1);
+    console.log(`kube scale from zero: first response after ${coldMs}ms`);
+  });
+
+  it("sends concurrent requests at zero to the one replica that comes up, none lost", async () => {
+    await waitFor(async () => (await replicasOf()) === 0, { what: "the Deployment back at 0", timeoutMs: 40_000, intervalMs: 200 });
+    await node!.waitForReady(revision, 0, { timeoutMs: 20_000 });
+    const statuses = await Promise.all(Array.from({ length: 20 }, () => fetch(`${gateway!.url}/fn/hello/`).then((r) => r.status)));
+    expect(statuses.filter((s) => s === 200)).toHaveLength(20);
+  });
+
+  it("answers 404 for a function the namespace does not have", async () => {
+    const response = await fetch(`${gateway!.url}/fn/nope/`);
+    expect(response.status).toBe(404);
+  });
+});
