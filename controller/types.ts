@@ -1,6 +1,9 @@
 // Shapes shared by the control plane's parts (store, backends, gateway, autoscaler wiring).
 import type { FunctionSpec } from "../spec/types.ts";
 
+/** How a revision's replicas are isolated: child processes, or runc containers from an OCI image. */
+export type Isolation = "process" | "container";
+
 /** An immutable, content-addressed version of a function: its build output and spec. */
 export interface Revision {
   /** `<fn>-<first 12 hex of the content hash>`; the same code and spec always give the same id. */
@@ -9,9 +12,11 @@ export interface Revision {
   spec: FunctionSpec;
   /** Directory holding the build output (index.mjs, assets, node_modules). */
   bundleDir: string;
-  /** sha256 of the build's output files and spec. */
+  /** sha256 of the build's output files and spec (and the isolation, when not "process"). */
   contentHash: string;
   createdAtMs: number;
+  /** Absent means "process". Part of the content hash: the same code in a container is another revision. */
+  isolation?: Isolation;
 }
 
 /** Where a replica is in its life. */

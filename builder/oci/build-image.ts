@@ -5,6 +5,7 @@ import { resolve } from "node:path";
 import { promisify } from "node:util";
 import type { BuildResult } from "../build.ts";
 import { listFiles } from "../hash.ts";
+import type { BaseImage, OciImageConfig } from "./base.ts";
 import { makeImage, ociArchitecture, parseSourceDateEpoch } from "./image.ts";
 import { makeLayerPlan, readLayer, type LayerKind } from "./layers.ts";
 import { defaultImageLayoutDir, writeImageLayout } from "./layout.ts";
@@ -21,7 +22,12 @@ export interface BuildImageOptions {
   sourceDateEpoch?: string;
   /** Source revision label; defaults to `git rev-parse HEAD` in dir, else the build's inputs hash. */
   revision?: string;
+  /** Image to build on (its layers first, its Env/PATH and labels kept); none: app layers only. */
+  base?: BaseImage;
 }
+
+/** What an image is built from: a build's output folder, its spec, and its manifest's assets and inputs hash. */
+export type ImageBuildInput = Pick<BuildResult, "spec" | "outDir"> & { manifest: Pick<BuildResult["manifest"], "assets" | "inputsHash"> };
 
 /** A written image. */
 export interface ImageLayoutResult {
@@ -30,12 +36,15 @@ export interface ImageLayoutResult {
   /** `sha256:<hex>` of the manifest: the image's identity. */
   manifestDigest: string;
   configDigest: string;
+  /** Every layer, bottom first: the base's (kind "base"), then the build's. */
   layers: { kind: LayerKind; digest: string; diffId: string; size: number }[];
   revision: string;
+  /** The image config as written (Entrypoint, User, Env, ...), e.g. for a container runtime. */
+  config: OciImageConfig;
 }
 
-/** Writes `build` as an image (app layers only, no base yet) into an OCI layout. */
-export async function buildImageLayout(build: BuildResult, options: BuildImageOptions): Promise<ImageLayoutResult> {
+/** Writes `build` as an image into an OCI layout: on `options.base` when given, else app layers only. */
+export async function buildImageLayout(build: ImageBuildInput, options: BuildImageOptions): Promise<ImageLayoutResult> {
   const reference = parseImageReference(options.reference);
   const dir = resolve(options.dir);
   const layoutDir = resolve(options.layoutDir ?? defaultImageLayoutDir(dir, build.spec.name));
@@ -52,15 +61,18 @@ export async function buildImageLayout(build: BuildResult, options: BuildImageOp
     inputsHash: build.manifest.inputsHash,
     architecture: ociArchitecture(process.arch),
     createdSec: epochSec,
+    ...(options.base && { base: options.base }),
   });
-  await writeImageLayout(layoutDir, image, reference.tag);
+  await writeImageLayout(layoutDir, image, reference.tag, options.base?.blobDir);
+  const baseLayers = image.baseLayers.map(({ digest, diffId, size }) => ({ kind: "base" as const, digest, diffId, size }));
   return {
     reference,
     layoutDir,
     manifestDigest: image.manifestDescriptor.digest,
     configDigest: image.configDescriptor.digest,
-    layers: layers.map(({ kind, digest, diffId, size }) => ({ kind, digest, diffId, size })),
+    layers: [...baseLayers, ...layers.map(({ kind, digest, diffId, size }) => ({ kind, digest, diffId, size }))],
     revision,
+    config: JSON.parse(image.config.toString("utf8")) as OciImageConfig,
   };
 }
 

@@ -1,6 +1,9 @@
-// The image config and manifest, built purely from layers and the function spec. Serialized
-// with sorted keys and no whitespace so the same input always hashes to the same digest.
+// The image config and manifest, built purely from layers, the function spec and an optional
+// base. Serialized with sorted keys and no whitespace so the same input always hashes to the
+// same digest.
 import type { FunctionSpec } from "../../spec/types.ts";
+import type { BaseLayer, OciImageConfig } from "./base.ts";
+import { baseHistory, checkBasePlatform, mergeImageEnv, ociLayerMediaType } from "./base-config.ts";
 import { APP_DIR, LAYER_MEDIA_TYPE, sha256Digest, type Layer } from "./layers.ts";
 
 /** OCI media types used here. */
@@ -38,6 +41,8 @@ export interface ImageInput {
   architecture: string;
   /** Seconds since the epoch for `created` and history (SOURCE_DATE_EPOCH, else 0). */
   createdSec: number;
+  /** Layers and config to build on (its blobs are copied by writeImageLayout); none: app layers only. */
+  base?: { layers: readonly BaseLayer[]; config: OciImageConfig };
 }
 
 /** A finished image: config and manifest as the exact bytes to store, and their descriptors. */
@@ -46,7 +51,10 @@ export interface Image {
   configDescriptor: Descriptor;
   manifest: Buffer;
   manifestDescriptor: Descriptor;
+  /** Layers built here, with their bytes. */
   layers: readonly Layer[];
+  /** Layers taken from a base (bottom first): their blobs live in the base's blob dir. */
+  baseLayers: readonly BaseLayer[];
 }
 
 /** JSON with keys sorted at every level and no whitespace: equal values give equal bytes. */
@@ -74,20 +82,21 @@ export function parseSourceDateEpoch(value: string | undefined): number {
   return Number(value.trim());
 }
 
-/** The environment of a replica: defaults, then the function's declared env (sorted) over them. */
-export function makeImageEnv(env: Readonly<Record<string, string>>): string[] {
-  const merged = new Map<string, string>([
-    ["PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
-    ["PORT", String(IMAGE_PORT)],
-    ["NODE_ENV", "production"],
-  ]);
-  for (const key of Object.keys(env).sort()) merged.set(key, env[key]!);
-  return [...merged].map(([k, v]) => `${k}=${v}`);
+/** The environment of a replica: the base's (PATH), defaults, then the function's declared env (sorted) over them. */
+export function makeImageEnv(env: Readonly<Record<string, string>>, baseEnv?: readonly string[]): string[] {
+  return mergeImageEnv(baseEnv, [["PORT", String(IMAGE_PORT)], ["NODE_ENV", "production"]], env);
 }
 
-/** The image config JSON value (OCI config.md). */
+/** `created` as RFC 3339 without fractions. */
+export function formatCreated(createdSec: number): string {
+  return new Date(createdSec * 1000).toISOString().replace(/\.000Z$/, "Z");
+}
+
+/** The image config JSON value (OCI config.md): ours on top of the base's, if any. */
 export function makeImageConfig(input: ImageInput): Record<string, unknown> {
-  const created = new Date(input.createdSec * 1000).toISOString().replace(/\.000Z$/, "Z");
+  const created = formatCreated(input.createdSec);
+  const base = input.base ?? { layers: [], config: {} };
+  checkBasePlatform(base.config, input.architecture);
   return {
     architecture: input.architecture,
     os: "linux",
@@ -95,38 +104,50 @@ export function makeImageConfig(input: ImageInput): Record<string, unknown> {
     config: {
       User: IMAGE_USER,
       WorkingDir: `/${APP_DIR}`,
-      // No base image yet: `node` must come from a base layer (--base, not done) to run.
+      // `node` comes from the base (found on its PATH); without a base the image cannot run alone.
       Entrypoint: ["node", "--enable-source-maps", `/${APP_DIR}/index.mjs`],
-      Env: makeImageEnv(input.spec.env),
-      ExposedPorts: { [`${IMAGE_PORT}/tcp`]: {} },
+      Env: makeImageEnv(input.spec.env, base.config.config?.Env),
+      ExposedPorts: { ...base.config.config?.ExposedPorts, [`${IMAGE_PORT}/tcp`]: {} },
       Labels: {
+        ...base.config.config?.Labels,
         "org.opencontainers.image.revision": input.revision,
         "org.opencontainers.image.title": input.spec.name,
         "dev.skiff.function": input.spec.name,
         "dev.skiff.inputs-hash": input.inputsHash,
       },
     },
-    rootfs: { type: "layers", diff_ids: input.layers.map((l) => l.diffId) },
-    history: input.layers.map((l) => ({ created, created_by: `skiff build: ${l.kind} layer` })),
+    rootfs: { type: "layers", diff_ids: [...base.layers.map((l) => l.diffId), ...input.layers.map((l) => l.diffId)] },
+    history: [
+      ...(base.layers.length > 0 ? baseHistory(base.layers, base.config, created) : []),
+      ...input.layers.map((l) => ({ created, created_by: `skiff build: ${l.kind} layer` })),
+    ],
   };
 }
 
-/** Builds config and manifest bytes for the layers (no base layers yet). */
+/** Builds config and manifest bytes for a function's layers on its base (if any). */
 export function makeImage(input: ImageInput): Image {
-  const config = Buffer.from(canonicalJson(makeImageConfig(input)));
+  return assembleImage(makeImageConfig(input), input.layers, input.base?.layers ?? [], input.architecture);
+}
+
+/** Serializes a config value and the manifest naming it, base layers first (Docker types renamed to OCI). */
+export function assembleImage(configValue: unknown, layers: readonly Layer[], baseLayers: readonly BaseLayer[], architecture: string): Image {
+  const config = Buffer.from(canonicalJson(configValue));
   const configDescriptor: Descriptor = { mediaType: MEDIA_TYPES.config, digest: sha256Digest(config), size: config.length };
   const manifestValue = {
     schemaVersion: 2,
     mediaType: MEDIA_TYPES.manifest,
     config: configDescriptor,
-    layers: input.layers.map((l) => ({ mediaType: MEDIA_TYPES.layer, digest: l.digest, size: l.size })),
+    layers: [
+      ...baseLayers.map((l) => ({ mediaType: ociLayerMediaType(l.mediaType), digest: l.digest, size: l.size })),
+      ...layers.map((l) => ({ mediaType: MEDIA_TYPES.layer, digest: l.digest, size: l.size })),
+    ],
   };
   const manifest = Buffer.from(canonicalJson(manifestValue));
   const manifestDescriptor: Descriptor = {
     mediaType: MEDIA_TYPES.manifest,
     digest: sha256Digest(manifest),
     size: manifest.length,
-    platform: { architecture: input.architecture, os: "linux" },
+    platform: { architecture, os: "linux" },
   };
-  return { config, configDescriptor, manifest, manifestDescriptor, layers: input.layers };
+  return { config, configDescriptor, manifest, manifestDescriptor, layers, baseLayers };
 }

@@ -20,8 +20,11 @@ export const GZIP_LEVEL = 6;
 /** OCI media type of a gzip-compressed tar layer. */
 export const LAYER_MEDIA_TYPE = "application/vnd.oci.image.layer.v1.tar+gzip";
 
-/** The kinds of layers, least often changed first. */
-export type LayerKind = "node-modules" | "assets" | "bundle";
+/** The kinds of a build's own layers, least often changed first. */
+export type AppLayerKind = "node-modules" | "assets" | "bundle";
+
+/** A layer's kind: a build's own, or "base" (a base image's layer, e.g. the host base's). */
+export type LayerKind = "base" | AppLayerKind;
 
 /** Which output files (relative posix paths) go into which layer; empty layers are left out. */
 export interface LayerPlan {
@@ -44,13 +47,13 @@ export interface Layer {
 /** Splits output files into layers: node_modules/, then asset files, then everything else. */
 export function makeLayerPlan(files: readonly string[], assetFiles: readonly string[]): LayerPlan[] {
   const assets = new Set(assetFiles);
-  const plan: Record<LayerKind, string[]> = { "node-modules": [], assets: [], bundle: [] };
+  const plan: Record<AppLayerKind, string[]> = { "node-modules": [], assets: [], bundle: [] };
   for (const file of [...files].sort()) {
     if (file === "node_modules" || file.startsWith("node_modules/")) plan["node-modules"].push(file);
     else if (assets.has(file)) plan.assets.push(file);
     else plan.bundle.push(file);
   }
-  const order: LayerKind[] = ["node-modules", "assets", "bundle"];
+  const order: AppLayerKind[] = ["node-modules", "assets", "bundle"];
   return order.filter((kind) => plan[kind].length > 0).map((kind) => ({ kind, files: plan[kind] }));
 }
 

@@ -83,4 +83,34 @@ describe("makeTar", () => {
     expect(readFileSync(join(out, pax), "utf8")).toBe("two");
     expect(readFileSync(join(out, prefixed), "utf8")).toBe("one");
   });
+
+  it("writes symlinks (short and PAX-long targets) that tar extracts as links", async () => {
+    const long = `usr/lib/${"l".repeat(120)}.so`;
+    const tar = makeTar([
+      { type: "symlink", path: "lib", target: "usr/lib" },
+      { type: "symlink", path: "usr/lib/libc.so", target: "libc.so.6" },
+      { type: "symlink", path: "usr/lib/long.so", target: `/${long}` },
+      file("usr/lib/libc.so.6", "c", 0o755),
+      { type: "dir", path: "tmp", mode: 0o1777 },
+    ], { mtimeSec: 0 });
+    expect(listTar(tar)).toEqual([
+      expect.stringMatching(/^lrwxrwxrwx 0\/0 +0 1970-01-01 00:00:00 lib -> usr\/lib$/),
+      expect.stringMatching(/^drwxrwxrwt 0\/0 .* tmp\/$/),
+      expect.stringMatching(/ usr\/$/),
+      expect.stringMatching(/ usr\/lib\/$/),
+      expect.stringMatching(/^lrwxrwxrwx .* usr\/lib\/libc\.so -> libc\.so\.6$/),
+      expect.stringMatching(/^-rwxr-xr-x .* usr\/lib\/libc\.so\.6$/),
+      expect.stringMatching(new RegExp(`usr/lib/long\\.so -> /${long.replace(/\./g, "\\.")}$`)),
+    ]);
+    const out = join(tmp, "links");
+    execFileSync("mkdir", ["-p", out]);
+    const path = join(tmp, "links.tar");
+    writeFileSync(path, tar);
+    execFileSync("tar", ["-xf", path, "-C", out]);
+    expect(readFileSync(join(out, "lib", "libc.so"), "utf8")).toBe("c");
+  });
+
+  it("rejects a symlink used as a parent directory", () => {
+    expect(() => normalizeEntries([{ type: "symlink", path: "lib", target: "usr/lib" }, file("lib/x", "x")])).toThrow(/is a symlink and a parent/);
+  });
 });

@@ -1,11 +1,12 @@
 // A deterministic tar writer for image layers: same entries in, same bytes out. ustar headers
-// (PAX only for paths ustar cannot hold), sorted paths with every parent directory emitted,
-// owner 0:0 with no user/group names, one fixed mtime, and no atime/ctime.
+// (PAX only for paths or link targets ustar cannot hold), sorted paths with every parent
+// directory emitted, owner 0:0 with no user/group names, one fixed mtime, and no atime/ctime.
 
-/** One entry of a layer: a directory, or a file with its bytes. */
+/** One entry of a layer: a directory, a file with its bytes, or a symbolic link (base images name libraries through them). */
 export type TarEntry =
   | { type: "dir"; path: string; mode?: number }
-  | { type: "file"; path: string; data: Uint8Array; mode?: number };
+  | { type: "file"; path: string; data: Uint8Array; mode?: number }
+  | { type: "symlink"; path: string; target: string };
 
 /** What every header shares. */
 export interface TarOptions {
@@ -16,6 +17,10 @@ export interface TarOptions {
 const BLOCK = 512;
 const DIR_MODE = 0o755;
 const FILE_MODE = 0o644;
+/** Symlink permissions are ignored on Linux; 0777 is what every tool writes. */
+const SYMLINK_MODE = 0o777;
+/** Typeflags used: regular file, symlink, directory, PAX extended header. */
+const TYPEFLAG = { file: "0", symlink: "2", dir: "5" } as const;
 /** ustar's size field holds 11 octal digits. */
 const MAX_USTAR_SIZE = 8 ** 11 - 1;
 
@@ -39,7 +44,7 @@ export function normalizeEntries(entries: readonly TarEntry[]): TarEntry[] {
     for (let i = 1; i < parts.length; i++) {
       const parent = parts.slice(0, i).join("/");
       const seen = byPath.get(parent);
-      if (seen && seen.type !== "dir") throw new Error(`tar entry "${parent}" is a file and a parent of "${path}"`);
+      if (seen && seen.type !== "dir") throw new Error(`tar entry "${parent}" is a ${seen.type} and a parent of "${path}"`);
       if (!seen) byPath.set(parent, { type: "dir", path: parent });
     }
   }
@@ -54,21 +59,24 @@ function cleanPath(path: string): string {
 }
 
 function entryBlocks(entry: TarEntry, mtimeSec: number): Buffer[] {
-  const isDir = entry.type === "dir";
-  const name = isDir ? `${entry.path}/` : entry.path;
+  const name = entry.type === "dir" ? `${entry.path}/` : entry.path;
   const data = entry.type === "file" ? entry.data : new Uint8Array(0);
   if (data.length > MAX_USTAR_SIZE) throw new Error(`tar entry "${entry.path}" is larger than 8 GiB`);
-  const mode = entry.mode ?? (isDir ? DIR_MODE : FILE_MODE);
+  const mode = entry.type === "symlink" ? SYMLINK_MODE : (entry.mode ?? (entry.type === "dir" ? DIR_MODE : FILE_MODE));
+  const linkname = entry.type === "symlink" ? entry.target : "";
+  if (entry.type === "symlink" && (linkname === "" || linkname.includes("\0"))) throw new Error(`tar entry "${entry.path}" has a bad symlink target`);
   const split = splitUstarName(name);
+  const longLink = Buffer.byteLength(linkname) > 100;
   const out: Buffer[] = [];
-  if (!split) {
-    // Too long for name+prefix: a PAX extended header carries the full path.
-    const pax = paxRecord("path", name);
-    out.push(header({ name: "PaxHeaders/" + lastPart(name), prefix: "", size: pax.length, mode: FILE_MODE, mtimeSec, type: "x" }));
+  if (!split || longLink) {
+    // Too long for the ustar fields: a PAX extended header carries the full path or target.
+    const pax = Buffer.concat([...(split ? [] : [paxRecord("path", name)]), ...(longLink ? [paxRecord("linkpath", linkname)] : [])]);
+    out.push(header({ name: "PaxHeaders/" + lastPart(name), prefix: "", size: pax.length, mode: FILE_MODE, mtimeSec, type: "x", linkname: "" }));
     out.push(...padded(pax));
   }
   const { name: short, prefix } = split ?? { name: lastPart(name), prefix: "" };
-  out.push(header({ name: short, prefix, size: data.length, mode, mtimeSec, type: isDir ? "5" : "0" }));
+  const shortLink = longLink ? Buffer.from(linkname).subarray(0, 100).toString("latin1") : linkname;
+  out.push(header({ name: short, prefix, size: data.length, mode, mtimeSec, type: TYPEFLAG[entry.type], linkname: shortLink }));
   out.push(...padded(data));
   return out;
 }
@@ -111,7 +119,9 @@ interface HeaderFields {
   size: number;
   mode: number;
   mtimeSec: number;
-  type: "0" | "5" | "x";
+  type: "0" | "2" | "5" | "x";
+  /** Symlink target (typeflag 2), at most 100 bytes; longer ones go in a PAX linkpath. */
+  linkname: string;
 }
 
 function header(f: HeaderFields): Buffer {
@@ -124,6 +134,7 @@ function header(f: HeaderFields): Buffer {
   writeOctal(h, 136, 12, f.mtimeSec);
   h.write("        ", 148, 8, "latin1"); // checksum counts as spaces while summing
   h.write(f.type, 156, 1, "latin1");
+  h.write(f.linkname, 157, 100, "utf8");
   h.write("ustar\u000000", 257, 8, "latin1");
   h.write(f.prefix, 345, 155, "utf8");
   let sum = 0;

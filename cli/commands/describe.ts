@@ -24,7 +24,7 @@ const time = (ms: number) => new Date(ms).toISOString().replace("T", " ").replac
 export function formatDescription(d: FunctionDescription): string {
   const lines = [`name:      ${d.name}`, `url:       ${d.url}`, `replicas:  ${d.replicas.ready} ready / ${d.replicas.desired} desired`];
   if (d.spec) lines.push(`scale:     min ${d.spec.scale.min}, max ${d.spec.scale.max}, concurrency ${d.spec.scale.concurrency}, target ${d.spec.scale.target}, to zero after ${formatDuration(d.spec.scale.scaleToZeroAfterMs)}`);
-  lines.push("", "revisions:", formatTable(["REVISION", "TRAFFIC", "CREATED"], d.revisions.map((r) => [r.id, `${r.percent}%`, time(r.createdAtMs)])));
+  lines.push("", "revisions:", formatTable(["REVISION", "TRAFFIC", "CREATED"], d.revisions.map((r) => [r.isolation === "container" ? `${r.id} (container)` : r.id, `${r.percent}%`, time(r.createdAtMs)])));
   if (d.replicas.list.length) {
     lines.push("", "replicas:", formatTable(["REPLICA", "PHASE", "STARTED", "COLD START"], d.replicas.list.map((r) => [r.id, r.phase + (r.exitReason ? ` (${r.exitReason})` : ""), time(r.startedAtMs), r.readyAtMs ? `${r.readyAtMs - r.startedAtMs}ms` : "-"])));
   }

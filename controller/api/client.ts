@@ -2,6 +2,7 @@
 // Every failure is a ControlApiError carrying the HTTP status and the server's message
 // (status 0 when the server could not be reached), so the CLI can print one clear line.
 import type { FunctionSpec } from "../../spec/types.ts";
+import type { Isolation } from "../types.ts";
 import { BUNDLE_CONTENT_TYPE, bundleByteLength, encodeBundleChunks } from "./bundle-format.ts";
 import { ControlApiError } from "./errors.ts";
 import { readChunks } from "./read-stream.ts";
@@ -23,6 +24,8 @@ export interface DeployRequest {
   spec: FunctionSpec;
   files: Map<string, Uint8Array>;
   traffic?: TrafficTarget[];
+  /** How its replicas run (default "process"). */
+  isolation?: Isolation;
 }
 
 /** Options of `logs`. */
@@ -94,7 +97,12 @@ export function makeControlClient(options: ControlClientOptions): ControlClient 
 
 function makeDeployInit(request: DeployRequest): RequestInit {
   const bundle = {
-    meta: { spec: makeSpecInput(request.spec), ...(request.traffic ? { traffic: request.traffic } : {}) },
+    meta: {
+      spec: makeSpecInput(request.spec),
+      ...(request.traffic ? { traffic: request.traffic } : {}),
+      // Only when not the default, so a process deploy's upload is what it always was.
+      ...(request.isolation && request.isolation !== "process" ? { isolation: request.isolation } : {}),
+    },
     files: request.files,
   };
   const chunks = encodeBundleChunks(bundle);

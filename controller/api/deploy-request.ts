@@ -22,14 +22,23 @@ export async function readDeployRequest(request: Request, name: string, limits: 
   const decoder = makeBundleDecoder(limits);
   for await (const chunk of readChunks(request.body)) decoder.push(chunk);
   const { meta, files } = decoder.end();
-  const { spec: specInput, traffic, ...rest } = meta;
+  const { spec: specInput, traffic, isolation, ...rest } = meta;
   const extra = Object.keys(rest)[0];
   if (extra !== undefined) throw new BadRequestError(`bundle header has an unknown key ${JSON.stringify(extra)}`);
   if (specInput === undefined) throw new BadRequestError("bundle header has no spec");
+  if (isolation !== undefined && isolation !== "process" && isolation !== "container") {
+    throw new BadRequestError(`bundle header has isolation ${JSON.stringify(isolation)}; expected "process" or "container"`);
+  }
   // Spec errors reach the user verbatim: they name the field and what was expected.
   const spec = validateFunctionSpec(specInput, { file: "function.yaml" });
   if (spec.name !== name) {
     throw new BadRequestError(`function.yaml names function "${spec.name}", but the request deploys "${name}"`);
   }
-  return { name, spec, files, ...(traffic === undefined ? {} : { traffic: parseTraffic(traffic) }) };
+  return {
+    name,
+    spec,
+    files,
+    ...(traffic === undefined ? {} : { traffic: parseTraffic(traffic) }),
+    ...(isolation === "container" ? { isolation } : {}),
+  };
 }

@@ -3,7 +3,7 @@
 import type { FunctionSpec } from "../../spec/types.ts";
 import type { AutoscalerDecision } from "../autoscaler/index.ts";
 import type { TrafficTarget } from "../store/index.ts";
-import type { LogLine, ReplicaInfo, Revision } from "../types.ts";
+import type { Isolation, LogLine, ReplicaInfo, Revision } from "../types.ts";
 import type { BundleLimits } from "./bundle-format.ts";
 
 export type { TrafficTarget };
@@ -31,6 +31,8 @@ export interface RevisionSummary {
   id: string;
   contentHash: string;
   createdAtMs: number;
+  /** Present for container revisions (absent: process). */
+  isolation?: Isolation;
   /** Share of traffic routed to it now, 0 when none. */
   percent: number;
 }
@@ -70,6 +72,8 @@ export interface DeployInput {
   files: Map<string, Uint8Array>;
   /** Split to apply with the deploy (LATEST_REVISION names the new revision); default 100% to it. */
   traffic?: TrafficTarget[];
+  /** How the revision's replicas run; absent means "process". */
+  isolation?: Isolation;
 }
 
 /** What a deploy did. */
@@ -160,6 +164,8 @@ export interface DeployMeta {
   /** function.yaml as written (durations and sizes as strings); validated with validateFunctionSpec. */
   spec: unknown;
   traffic?: TrafficTarget[];
+  /** "process" (the default) or "container". */
+  isolation?: Isolation;
 }
 
 /** Options of makeControlApi. */

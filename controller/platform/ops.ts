@@ -1,8 +1,10 @@
 // PlatformOps for the local platform: the control API's verbs over the store, the backend,
 // the autoscalers and the gateway's numbers.
 import type { ColdStart, DeployInput, FunctionDescription, FunctionSummary, LogsOptions, PlatformOps, ScaleEvent } from "../api/index.ts";
+import { NotImplementedError } from "../api/index.ts";
+import { ContainerUnavailableError } from "../backends/container/index.ts";
 import { NotFoundError, type FunctionRecord, type FunctionStore, type TrafficTarget } from "../store/index.ts";
-import type { Backend, ReplicaInfo } from "../types.ts";
+import type { Backend, ReplicaInfo, Revision } from "../types.ts";
 import type { PlatformEvents } from "./events.ts";
 import { streamLogs, type LogHub } from "./logs.ts";
 import { startFirstReplica } from "./readiness.ts";
@@ -11,7 +13,7 @@ import type { RevisionScalers } from "./revision-scalers.ts";
 /** What the ops read and change. */
 export interface OpsDeps {
   store: FunctionStore;
-  backend: Backend & { desired(revisionId: string): number };
+  backend: Backend & { desired(revisionId: string): number; prepare?(revision: Revision): Promise<void> };
   scalers: RevisionScalers;
   logs: LogHub;
   stateDir: string;
@@ -20,6 +22,8 @@ export interface OpsDeps {
   /** The gateway's base URL, e.g. http://127.0.0.1:8080 */
   gatewayUrl: () => string;
   events: Pick<PlatformEvents, "dlqList" | "dlqRedrive" | "reconcile">;
+  /** Called after a function is deleted (its images go). */
+  onDeleted?: (name: string) => Promise<void>;
 }
 
 /** Builds the PlatformOps the control API serves. */
@@ -35,7 +39,8 @@ export function makePlatformOps(deps: OpsDeps): PlatformOps {
   return {
     async deploy(input: DeployInput) {
       const existed = (await store.getFunction(input.name)) !== undefined;
-      const revision = await store.putRevision(input.name, input.files, input.spec);
+      const revision = await store.putRevision(input.name, input.files, input.spec, input.isolation ? { isolation: input.isolation } : undefined);
+      await prepareRevision(deps, revision);
       await startFirstReplica(deps.backend, revision, deps.readyTimeoutMs);
       await store.deployRevision(input.name, revision.id, input.traffic);
       // Its triggers' streams and consumers exist before the deploy returns, so an event
@@ -55,7 +60,9 @@ export function makePlatformOps(deps: OpsDeps): PlatformOps {
       deps.scalers.remove(name);
       for (const revision of record.revisions) deps.backend.scale(revision, 0);
       await waitUntilGone(deps, record);
-      return store.deleteFunction(name);
+      const deleted = await store.deleteFunction(name);
+      await deps.onDeleted?.(name);
+      return deleted;
     },
     rollback: async (name, to) => {
       const record = await store.rollback(name, to);
@@ -80,6 +87,20 @@ export function makePlatformOps(deps: OpsDeps): PlatformOps {
       return deps.events.dlqRedrive(name);
     },
   };
+}
+
+/**
+ * Builds what a revision needs before its first replica (a container image, unpacked), so the
+ * deploy's cold start is the replica's own. A machine that cannot run containers answers 501
+ * with what is missing and how to fix it.
+ */
+async function prepareRevision(deps: OpsDeps, revision: Revision): Promise<void> {
+  try {
+    await deps.backend.prepare?.(revision);
+  } catch (error) {
+    if (error instanceof ContainerUnavailableError) throw new NotImplementedError(error.message, { cause: error });
+    throw error;
+  }
 }
 
 /** Resolves once no replica of the function is alive (bounded by the longest drain grace). */
@@ -132,7 +153,13 @@ function describe(deps: OpsDeps, record: FunctionRecord): FunctionDescription {
     ...base,
     ...(latest ? { spec: latest.spec } : {}),
     generation: record.generation,
-    revisions: record.revisions.map((r) => ({ id: r.id, contentHash: r.contentHash, createdAtMs: r.createdAtMs, percent: percentOf(r.id) })),
+    revisions: record.revisions.map((r) => ({
+      id: r.id,
+      contentHash: r.contentHash,
+      createdAtMs: r.createdAtMs,
+      ...(r.isolation && { isolation: r.isolation }),
+      percent: percentOf(r.id),
+    })),
     replicas: { ...base.replicas, list: replicas },
     scaleEvents,
     coldStarts: coldStartsOf(replicas),

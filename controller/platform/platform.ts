@@ -4,17 +4,21 @@
 import { serve } from "@hono/node-server";
 import type { AddressInfo } from "node:net";
 import { makeControlApi } from "../api/index.ts";
+import { containerDirs, startContainerBackend, type ContainerImageSource } from "../backends/container/index.ts";
 import { startProcessBackend } from "../backends/process/index.ts";
 import { startGateway, type Gateway } from "../gateway/index.ts";
 import { openFileStore, type FunctionStore } from "../store/index.ts";
 import { startNatsServer } from "../nats/index.ts";
 import { startPlatformEvents, type PlatformEvents } from "./events.ts";
+import { makeBackendSet } from "./backend-set.ts";
+import { makeContainerImages, removeFunctionImages } from "./container-images.ts";
 import { makeAllowEventOnly } from "./internal-delivery.ts";
 import { LogHub } from "./logs.ts";
 import { makePlatformOps } from "./ops.ts";
 import { RevisionScalers } from "./revision-scalers.ts";
 import { StoreRouteTable } from "./routes.ts";
 import { checkNotRunning, clearPlatformInfo, ensureToken, writePlatformInfo } from "./state-files.ts";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 
 /** Options of startPlatform. */
@@ -30,6 +34,14 @@ export interface PlatformOptions {
   /** An existing NATS server; without it the platform starts its own (store in the state dir). */
   natsUrl?: string;
   logger?: PlatformLogger;
+  /** Container replicas (`--isolation container`): where images come from and which runc and umoci to use. */
+  containers?: {
+    /** Default: built from the revision's bundle on the host base, under the state dir. */
+    images?: ContainerImageSource;
+    /** Default: found on PATH or in /usr/sbin. */
+    runc?: string;
+    umoci?: string;
+  };
 }
 
 /** Where the platform writes what it does. */
@@ -73,14 +85,23 @@ async function startParts(options: PlatformOptions, started: Array<() => Promise
   started.push(() => store.close());
   for (const problem of store.problems()) logger.warn(`skipped unreadable state: ${problem.file}: ${problem.message}`);
   const logs = new LogHub();
-  const backend = startProcessBackend({
+  const backendOptions = {
     stateDir: options.stateDir,
     host,
     // Replicas exit on their own if this process is SIGKILLed (see runtime/server.ts).
     // The log file adds its own timestamp, so replicas leave theirs out.
     platformEnv: { SKIFF_PARENT_PID: String(process.pid), SKIFF_LOG_TIME: "0" },
     logger,
-    onLog: (line) => logs.publish(line),
+    onLog: (line: Parameters<LogHub["publish"]>[0]) => logs.publish(line),
+  };
+  const runcRoot = containerDirs(options.stateDir).runc;
+  const backend = makeBackendSet({
+    process: startProcessBackend(backendOptions),
+    startContainers: () => {
+      const { images, runc, umoci } = options.containers ?? {};
+      return startContainerBackend({ ...backendOptions, images: images ?? makeContainerImages(options.stateDir), ...(runc && { runc }), ...(umoci && { umoci }) });
+    },
+    hasContainerState: () => readdirSync(runcRoot, { withFileTypes: true }).some((entry) => entry.isDirectory()),
   });
   started.push(() => backend.stop());
   const routes = new StoreRouteTable();
@@ -141,6 +162,7 @@ async function startParts(options: PlatformOptions, started: Array<() => Promise
     readyTimeoutMs: options.readyTimeoutMs ?? 120_000,
     gatewayUrl: () => gatewayUrl,
     events,
+    onDeleted: (name) => removeFunctionImages(options.stateDir, name),
   });
   const api = makeControlApi(ops, { token, tokenFile: join(options.stateDir, "token"), onError: (error) => logger.error("control API error", { error: String((error as Error)?.stack ?? error) }) });
   const apiServer = await listen(api.fetch, host, options.apiPort ?? 0);

@@ -27,7 +27,13 @@ export function serializeFunctionDocument(record: FunctionRecord): string {
     generation: record.generation,
     ...(record.latestRevision === undefined ? {} : { latestRevision: record.latestRevision }),
     traffic: record.traffic,
-    revisions: record.revisions.map(({ id, contentHash, createdAtMs, spec }) => ({ id, contentHash, createdAtMs, spec })),
+    revisions: record.revisions.map(({ id, contentHash, createdAtMs, spec, isolation }) => ({
+      id,
+      contentHash,
+      createdAtMs,
+      ...(isolation !== undefined && isolation !== "process" && { isolation }),
+      spec,
+    })),
   };
   return `${JSON.stringify(document, null, 2)}\n`;
 }
@@ -75,7 +81,7 @@ function parseRevisions(value: unknown, context: DocumentContext, fail: Fail): R
   return value.map((entry: unknown, i): Revision => {
     const where = `revisions[${i}]`;
     if (!isObject(entry)) return fail(`${where}: expected an object`);
-    const { id, contentHash, createdAtMs, spec } = entry;
+    const { id, contentHash, createdAtMs, spec, isolation } = entry;
     if (typeof contentHash !== "string" || !/^[0-9a-f]{64}$/.test(contentHash)) fail(`${where}.contentHash: expected 64 hex digits`);
     if (id !== makeRevisionId(context.name, contentHash as string)) {
       fail(`${where}.id: expected "${context.name}-" and the first ${REVISION_HASH_CHARS} hex of contentHash`);
@@ -84,6 +90,7 @@ function parseRevisions(value: unknown, context: DocumentContext, fail: Fail): R
     seen.add(id as string);
     if (!isWholeNumber(createdAtMs)) fail(`${where}.createdAtMs: expected a whole number`);
     if (!isObject(spec) || spec.name !== context.name) fail(`${where}.spec: expected the spec of "${context.name}"`);
+    if (isolation !== undefined && isolation !== "process" && isolation !== "container") fail(`${where}.isolation: expected "process" or "container"`);
     return {
       id: id as string,
       fn: context.name,
@@ -91,6 +98,7 @@ function parseRevisions(value: unknown, context: DocumentContext, fail: Fail): R
       bundleDir: context.bundleDir(context.name, id as string),
       contentHash: contentHash as string,
       createdAtMs: createdAtMs as number,
+      ...(isolation === "container" && { isolation: "container" as const }),
     };
   });
 }

@@ -32,6 +32,22 @@ describe("file store on disk", () => {
     expect(await readdir(join(stateDir, "revisions", "hello"))).toEqual([revision.id]);
   });
 
+  it("keeps the isolation: a container revision of the same files is another revision, and survives a reopen", async () => {
+    const store = await openFileStore({ stateDir });
+    const plain = await store.putRevision("hello", makeTestFiles("a"), makeTestSpec("hello"));
+    const explicit = await store.putRevision("hello", makeTestFiles("a"), makeTestSpec("hello"), { isolation: "process" });
+    const boxed = await store.putRevision("hello", makeTestFiles("a"), makeTestSpec("hello"), { isolation: "container" });
+    expect(explicit.id).toBe(plain.id);
+    expect(plain.isolation).toBeUndefined();
+    expect(boxed.id).not.toBe(plain.id);
+    expect(boxed.isolation).toBe("container");
+    await store.close();
+    const reopened = await openFileStore({ stateDir });
+    expect(reopened.problems()).toEqual([]);
+    expect((await reopened.getFunction("hello"))?.revisions.map((r) => r.isolation)).toEqual([undefined, "container"]);
+    await expect(reopened.putRevision("hello", makeTestFiles("a"), makeTestSpec("hello"), { isolation: "vm" as "container" })).rejects.toThrow(/unknown isolation "vm"/);
+  });
+
   it("copies a directory (following symlinks) to the same revision as the equivalent map", async () => {
     const source = join(stateDir, "build");
     await mkdir(join(source, "assets"), { recursive: true });

@@ -14,7 +14,7 @@ import { type StoreLayout, makeStoreLayout, validateFunctionName } from "./layou
 import { makeKeyedMutex } from "./lock.ts";
 import { commitRevisionDir, stageRevisionFiles } from "./revision-files.ts";
 import { checkTrafficRevisions, makeDeployTraffic, parseTraffic, pickRollbackTarget, sameTraffic } from "./traffic.ts";
-import type { FunctionRecord, FunctionStore, RevisionFiles, StoreEvent, StoreProblem, TrafficTarget } from "./types.ts";
+import type { FunctionRecord, FunctionStore, PutRevisionOptions, RevisionFiles, StoreEvent, StoreProblem, TrafficTarget } from "./types.ts";
 
 /** Options of openFileStore. */
 export interface FileStoreOptions {
@@ -58,7 +58,7 @@ function makeFileStore(layout: StoreLayout, state: LoadedState, options: FileSto
     return mutex.run(name, task);
   };
   return {
-    putRevision: (name, files, spec) => locked(name, () => putRevision(ctx, name, files, spec)),
+    putRevision: (name, files, spec, options) => locked(name, () => putRevision(ctx, name, files, spec, options)),
     getFunction: async (name) => {
       validateFunctionName(name);
       return clone(current(ctx, name));
@@ -117,7 +117,9 @@ function publish(ctx: Context, event: StoreEvent): void {
   }
 }
 
-async function putRevision(ctx: Context, name: string, files: RevisionFiles, spec: FunctionSpec): Promise<Revision> {
+async function putRevision(ctx: Context, name: string, files: RevisionFiles, spec: FunctionSpec, options: PutRevisionOptions = {}): Promise<Revision> {
+  const isolation = options.isolation ?? "process";
+  if (isolation !== "process" && isolation !== "container") throw new ValidationError(`unknown isolation ${JSON.stringify(isolation)}: expected "process" or "container"`);
   if (spec?.name !== name) {
     throw new ValidationError(`spec names function ${JSON.stringify(spec?.name)}, but the revision is for "${name}"`);
   }
@@ -126,7 +128,7 @@ async function putRevision(ctx: Context, name: string, files: RevisionFiles, spe
   let id: string;
   let contentHash: string;
   try {
-    contentHash = makeRevisionHash(await stageRevisionFiles(staging, files), spec);
+    contentHash = makeRevisionHash(await stageRevisionFiles(staging, files), spec, isolation);
     id = makeRevisionId(name, contentHash);
     await commitRevisionDir(staging, ctx.layout.bundleDir(name, id));
   } catch (error) {
@@ -137,7 +139,15 @@ async function putRevision(ctx: Context, name: string, files: RevisionFiles, spe
   const known = record?.revisions.find((revision) => revision.id === id);
   if (known) return clone(known);
   const now = ctx.now();
-  const revision: Revision = { id, fn: name, spec: clone(spec), bundleDir: ctx.layout.bundleDir(name, id), contentHash, createdAtMs: now };
+  const revision: Revision = {
+    id,
+    fn: name,
+    spec: clone(spec),
+    bundleDir: ctx.layout.bundleDir(name, id),
+    contentHash,
+    createdAtMs: now,
+    ...(isolation !== "process" && { isolation }),
+  };
   const base: FunctionRecord = record ?? { name, revisions: [], traffic: [], createdAtMs: now, updatedAtMs: now, generation: 0 };
   await commit(ctx, { ...base, revisions: [...base.revisions, revision] });
   return clone(revision);

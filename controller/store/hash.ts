@@ -2,6 +2,7 @@
 // every machine, so re-deploying unchanged code reuses the stored revision.
 import { createHash } from "node:crypto";
 import type { FunctionSpec } from "../../spec/types.ts";
+import type { Isolation } from "../types.ts";
 
 /** Hex digits of the content hash kept in a revision id (48 bits: collisions within one function are negligible). */
 export const REVISION_HASH_CHARS = 12;
@@ -27,13 +28,17 @@ function sortKeys(value: unknown): unknown {
   return out;
 }
 
-/** The revision content hash: sha256 over sorted `(path, sha256(content))` pairs, then the canonical spec JSON. */
-export function makeRevisionHash(fileHashes: Iterable<readonly [string, string]>, spec: FunctionSpec): string {
+/**
+ * The revision content hash: sha256 over sorted `(path, sha256(content))` pairs, then the canonical
+ * spec JSON, then the isolation unless it is the default (so process revisions keep their ids).
+ */
+export function makeRevisionHash(fileHashes: Iterable<readonly [string, string]>, spec: FunctionSpec, isolation: Isolation = "process"): string {
   const pairs = [...fileHashes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const hash = createHash("sha256");
   // NUL and newline cannot occur in a valid path or a hex digest, so the framing is unambiguous.
   for (const [path, digest] of pairs) hash.update(`${path}\0${digest}\n`);
   hash.update(`spec\0${canonicalJson(spec)}`);
+  if (isolation !== "process") hash.update(`\nisolation\0${isolation}`);
   return hash.digest("hex");
 }
 

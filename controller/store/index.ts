@@ -1,6 +1,6 @@
 // Public API of the function store: desired state (functions, revisions, traffic).
 // Other folders import only from here; store-contract.ts is for implementations' tests.
-export type { FunctionRecord, FunctionStore, RevisionFiles, StoreEvent, StoreProblem, TrafficTarget } from "./types.ts";
+export type { FunctionRecord, FunctionStore, PutRevisionOptions, RevisionFiles, StoreEvent, StoreProblem, TrafficTarget } from "./types.ts";
 export { openFileStore, type FileStoreOptions } from "./file-store.ts";
 export { ConflictError, CorruptStateError, NotFoundError, StoreIoError, ValidationError, type StoreErrorOptions } from "./errors.ts";
 export { LATEST_REVISION, checkTrafficRevisions, makeDeployTraffic, parseTraffic, pickRollbackTarget, sameTraffic } from "./traffic.ts";

@@ -1,7 +1,7 @@
 // The store's public shapes. FunctionStore has two implementations (the file store here,
 // a Kubernetes-backed one later); both must pass store-contract.ts.
 import type { FunctionSpec } from "../../spec/types.ts";
-import type { Revision } from "../types.ts";
+import type { Isolation, Revision } from "../types.ts";
 
 /** One route of a function's traffic: a revision and the whole-number share of requests it gets. */
 export interface TrafficTarget {
@@ -27,6 +27,12 @@ export interface FunctionRecord {
 /** A revision's files: relative posix paths to contents, or a directory (e.g. a build output) to copy. */
 export type RevisionFiles = Map<string, Uint8Array> | { fromDir: string };
 
+/** How a revision runs, beyond its files and spec. */
+export interface PutRevisionOptions {
+  /** Default "process"; "container" makes a different revision of the same files and spec. */
+  isolation?: Isolation;
+}
+
 /** A change, delivered after it is durable. `record` is absent for deletions. */
 export interface StoreEvent {
   type: "put" | "deleted";
@@ -46,7 +52,7 @@ export interface StoreProblem {
 /** Desired state of every function: revisions (immutable, content-addressed) and traffic. */
 export interface FunctionStore {
   /** Stores a revision (or finds the identical one) and adds it to the function, creating the function if needed. */
-  putRevision(name: string, files: RevisionFiles, spec: FunctionSpec): Promise<Revision>;
+  putRevision(name: string, files: RevisionFiles, spec: FunctionSpec, options?: PutRevisionOptions): Promise<Revision>;
   /** The function's record, or undefined; throws CorruptStateError when its stored state is unreadable. */
   getFunction(name: string): Promise<FunctionRecord | undefined>;
   /** Every readable function, sorted by name. */

@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll } from "vitest";
 import { readFilesFromDir, makeControlClient, type ControlClient } from "../../controller/api/index.ts";
-import { startPlatform, type Platform } from "../../controller/platform/index.ts";
+import { startPlatform, type Platform, type PlatformOptions } from "../../controller/platform/index.ts";
+import type { Isolation } from "../../controller/types.ts";
 import { loadAndBuild } from "../../cli/build-function.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -21,10 +22,10 @@ export async function tempDir(prefix: string): Promise<string> {
 }
 
 /** Starts a platform in this process on ephemeral ports. */
-export async function startTestPlatform(stateDir?: string): Promise<Platform & { client: ControlClient; stateDir: string }> {
+export async function startTestPlatform(stateDir?: string, options: Partial<PlatformOptions> = {}): Promise<Platform & { client: ControlClient; stateDir: string }> {
   const dir = stateDir ?? (await tempDir("skiff-state-"));
   const quiet = { info() {}, warn() {}, error: (msg: string, fields?: unknown) => console.error(msg, fields) };
-  const platform = await startPlatform({ stateDir: dir, port: 0, logger: quiet, readyTimeoutMs: 30_000 });
+  const platform = await startPlatform({ stateDir: dir, port: 0, logger: quiet, readyTimeoutMs: 30_000, ...options });
   cleanups.push(() => platform.stop());
   return Object.assign(platform, { client: makeControlClient({ url: platform.apiUrl, token: platform.token }), stateDir: dir });
 }
@@ -38,7 +39,7 @@ export async function functionVariant(sourceDir: string, functionYaml: string): 
 }
 
 /** Builds a function directory and deploys it through the control API, as `skiff deploy` does. */
-export async function deploy(client: ControlClient, dir: string) {
+export async function deploy(client: ControlClient, dir: string, options: { isolation?: Isolation } = {}) {
   const build = await loadAndBuild(dir);
-  return client.deploy(build.spec.name, { spec: build.spec, files: await readFilesFromDir(build.outDir) });
+  return client.deploy(build.spec.name, { spec: build.spec, files: await readFilesFromDir(build.outDir), ...options });
 }

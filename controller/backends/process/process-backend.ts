@@ -6,6 +6,7 @@ import type { Backend, LogLine, Revision } from "../../types.ts";
 import { type BackoffPolicy, type CrashState, DEFAULT_BACKOFF, NO_CRASHES, backoffDelayMs, longestReadyStreakMs, recordCrash } from "./backoff.ts";
 import { defaultDrainGraceMs } from "./env.ts";
 import { BackendStoppedError, InvalidScaleError, ListenerError, ReplicaCrashError } from "./errors.ts";
+import { type ReplicaLauncher, makeNodeLauncher } from "./launcher.ts";
 import { type LogFiles, startLogFiles } from "./log-files.ts";
 import { planScale } from "./plan.ts";
 import { DEFAULT_POOL_SIZE, type PoolWorkerInfo, type ReplicaPool, startReplicaPool } from "./pool.ts";
@@ -41,6 +42,11 @@ export interface ProcessBackendOptions {
   clock?: Clock;
   /** Pre-started generic workers that replicas start in, skipping Node's startup (default size 2; false: none). */
   pool?: { size: number } | false;
+  /**
+   * How replicas start (default: node child processes, from the pool when a worker is warm). The
+   * container backend passes its runc launcher; there is no pool then.
+   */
+  launcher?: ReplicaLauncher;
 }
 
 /** The Backend contract plus what the process backend can tell in addition. */
@@ -98,6 +104,7 @@ class ProcessBackendImpl implements ProcessBackend {
   private readonly backoff: BackoffPolicy;
   private readonly logFiles: LogFiles | undefined;
   private readonly pool: ReplicaPool | undefined;
+  private readonly launcher: ReplicaLauncher;
   private replicaCounter = 0;
   private stopped = false;
   private stopping: Promise<void> | undefined;
@@ -116,8 +123,9 @@ class ProcessBackendImpl implements ProcessBackend {
     const report = (error: Error) => this.logger.warn(error.message, { error });
     this.logFiles = options.stateDir === undefined ? undefined : startLogFiles(options.stateDir, report);
     process.on("exit", this.exitHook);
-    const poolSize = options.pool === false ? 0 : (options.pool?.size ?? DEFAULT_POOL_SIZE);
+    const poolSize = options.launcher || options.pool === false ? 0 : (options.pool?.size ?? DEFAULT_POOL_SIZE);
     if (poolSize > 0) this.pool = startReplicaPool({ size: poolSize, clock: this.clock, logger: this.logger });
+    this.launcher = options.launcher ?? makeNodeLauncher({ takeWorker: this.pool && (() => this.pool?.take()) });
   }
 
   scale(revision: Revision, desired: number): void {
@@ -221,7 +229,7 @@ class ProcessBackendImpl implements ProcessBackend {
       readyPollMs: this.options.readyPollMs ?? 10,
       platformEnv: this.options.platformEnv,
       clock: this.clock,
-      takeWorker: this.pool && (() => this.pool?.take()),
+      launcher: this.launcher,
       onPhase: (info) => this.handlePhase(slot, replica, info),
       onOutput: (stream, text) => this.handleOutput({ fn: revision.fn, replica: id, stream, atMs: this.clock.now(), text }),
       onError: (error) => this.logger.error(error.message, { error, replica: id }),

@@ -1,21 +1,20 @@
-// One replica as a child process: spawn with a clean env (or hand that env and the bundle to a
-// warm pool worker, pool.ts), learn its port, poll readiness, drain on request (SIGTERM, grace,
-// SIGKILL) and report every phase change exactly once, in order: starting -> ready? -> draining?
-// -> exited.
-import { type ChildProcess, spawn } from "node:child_process";
+// One replica as a child process: have the launcher start it with a clean env (a fresh node, a
+// warm pool worker, or a container), learn its port, poll readiness, drain on request (SIGTERM,
+// grace, SIGKILL) and report every phase change exactly once, in order: starting -> ready? ->
+// draining? -> exited.
+import type { ChildProcess } from "node:child_process";
 import { Agent } from "node:http";
-import { join } from "node:path";
 import type { Clock, TimerHandle } from "../../autoscaler/index.ts";
 import type { ReplicaInfo, ReplicaPhase, Revision } from "../../types.ts";
 import { makeReplicaEnv } from "./env.ts";
 import { ReplicaSpawnError } from "./errors.ts";
+import type { ExitStatus, LaunchedReplica, ReplicaLauncher } from "./launcher.ts";
 import { makeLineSplitter, parseListeningPort, reportsListeningPort } from "./output.ts";
-import { type PoolWorker, canRunPooled } from "./pool-worker-process.ts";
 import { pause, probeFreePort, probeReady, urlHost } from "./readiness.ts";
 
 /** A replica as the process backend reports it: the shared shape plus the child's pid. `url` is "" while starting until the child reports its port; always set once ready. */
 export interface ProcessReplicaInfo extends ReplicaInfo {
-  /** OS process id, once spawned (the child leads its own process group). */
+  /** OS process id of the function, once known (a process child leads its own group; a container's is its init). */
   pid?: number;
   /** True when it runs in a pre-started pool worker rather than a process spawned for it. */
   pooled?: boolean;
@@ -32,8 +31,8 @@ export interface ReplicaProcessOptions {
   readyPollMs: number;
   platformEnv?: Record<string, string>;
   clock: Clock;
-  /** A warm pool worker to run in, if any (else the replica is spawned fresh). */
-  takeWorker?: () => PoolWorker | undefined;
+  /** Starts the process: a node child or pool worker (launcher.ts), or a container. */
+  launcher: ReplicaLauncher;
   /** Every phase change, with a snapshot taken at that moment. */
   onPhase(info: ProcessReplicaInfo): void;
   onOutput(stream: "stdout" | "stderr", text: string): void;
@@ -51,7 +50,7 @@ export class ReplicaProcess {
   /** Resolves once its stdout and stderr are closed: its last log lines were delivered. */
   readonly outputClosed: Promise<void>;
   private readonly info: ProcessReplicaInfo;
-  private child: ChildProcess | undefined;
+  private launched: LaunchedReplica | undefined;
   private readonly polling = new AbortController();
   private killTimer: TimerHandle | undefined;
   private graceExpired = false;
@@ -70,15 +69,21 @@ export class ReplicaProcess {
     return { ...this.info };
   }
 
-  /** Emits "starting" and launches the child (after a port probe when it cannot report its port). */
+  /** Emits "starting" and launches the child (after the launcher's preparation and a port probe, when needed). */
   start(): void {
     this.opts.onPhase(this.snapshot());
     const env = makeReplicaEnv({ ...this.opts, replicaId: this.opts.id, port: 0, hostPath: process.env.PATH });
-    if (reportsListeningPort(env.LOG_LEVEL)) return this.spawnChild(env, undefined);
-    probeFreePort(this.opts.host).then(
-      (port) => this.spawnChild({ ...env, PORT: String(port) }, port),
-      (cause: unknown) => this.failToStart(cause),
-    );
+    const reportsPort = reportsListeningPort(env.LOG_LEVEL);
+    const prepared = this.opts.launcher.prepare?.(this.opts.revision);
+    // A plain node replica spawns synchronously, as before there were launchers.
+    if (!prepared && reportsPort) return this.spawnChild(env, undefined);
+    // The port is probed after preparing, so it is as fresh as it can be when the replica binds it.
+    (prepared ?? Promise.resolve())
+      .then(() => (reportsPort ? undefined : probeFreePort(this.opts.host)))
+      .then(
+        (port) => this.spawnChild(port === undefined ? env : { ...env, PORT: String(port) }, port),
+        (cause: unknown) => this.failToStart(cause),
+      );
   }
 
   /** Marks draining (emitted before any signal, so the gateway stops first), then SIGTERM, grace, SIGKILL. */
@@ -88,49 +93,39 @@ export class ReplicaProcess {
     this.endReadiness();
     this.setPhase("draining");
     this.polling.abort();
-    // Not spawned yet (port probe in flight): spawnChild sees the drain and never starts it.
-    if (!this.child) return;
-    this.child.kill("SIGTERM");
+    // Not spawned yet (preparing or probing a port): spawnChild sees the drain and never starts it.
+    if (!this.launched) return;
+    this.launched.terminate();
     this.killTimer = this.opts.clock.setTimeout(() => {
       this.graceExpired = true;
-      this.signalGroup("SIGKILL");
+      this.launched?.kill();
     }, this.opts.drainGraceMs + this.opts.killMarginMs);
   }
 
-  /** SIGKILLs the whole process group now, synchronously (used from the host's exit hook). */
+  /** Kills the replica's processes now, synchronously or detached (used from the host's exit hook). */
   killNow(): void {
-    this.signalGroup("SIGKILL");
+    this.launched?.kill();
   }
 
   private spawnChild(env: Record<string, string>, port: number | undefined): void {
     if (this.info.phase !== "starting") return this.markExited("drained before it started");
-    const { revision } = this.opts;
-    const bundlePath = join(revision.bundleDir, "index.mjs");
-    const worker = canRunPooled(env) ? this.opts.takeWorker?.() : undefined;
-    let child: ChildProcess;
+    let launched: LaunchedReplica;
     try {
-      // detached: the replica leads its own process group, so a terminal's Ctrl-C reaches only
-      // the platform (which drains replicas in order) and SIGKILL can take grandchildren along.
-      // Pool workers were spawned the same way.
-      child = worker?.child ?? spawn(process.execPath, ["--enable-source-maps", bundlePath], {
-        cwd: revision.bundleDir,
-        env,
-        stdio: ["ignore", "pipe", "pipe"],
-        detached: true,
-      });
+      launched = this.opts.launcher.spawn({ replicaId: this.opts.id, revision: this.opts.revision, env });
     } catch (cause) {
       return this.failToStart(cause);
     }
-    this.child = child;
-    this.info.pid = child.pid;
-    if (worker) this.info.pooled = true;
+    this.launched = launched;
+    const { child } = launched;
+    this.info.pid = launched.pid();
+    if (launched.pooled) this.info.pooled = true;
     child.once("error", (cause) => (child.pid === undefined ? this.failToStart(cause) : this.opts.onError(cause)));
-    child.once("exit", (code, signal) => this.markExited(this.describeExit(code, signal)));
+    child.once("exit", (code, signal) => this.markExited(this.describeExit(launched.exitStatus(code, signal), launched.failure())));
     // "exit" can come before the pipes drain, so the last lines may follow the exited event.
     child.once("close", () => this.resolveOutputClosed());
     this.captureOutput(child);
-    // Only now, with every listener in place, may the worker start printing and exiting as the replica.
-    worker?.assign({ bundlePath, cwd: revision.bundleDir, env, title: `skiff-replica ${this.opts.id}` });
+    // Only now, with every listener in place, may a pool worker start printing and exiting as the replica.
+    launched.begin();
     if (port !== undefined) this.listening(port);
   }
 
@@ -150,6 +145,8 @@ export class ReplicaProcess {
 
   private listening(port: number): void {
     this.info.url = `http://${urlHost(this.opts.host)}:${port}`;
+    // A container's init pid is known once it runs; a process child's was known at spawn.
+    this.info.pid = this.launched?.pid() ?? this.info.pid;
     this.pollReadiness().catch((error: unknown) => this.opts.onError(error as Error));
   }
 
@@ -183,16 +180,18 @@ export class ReplicaProcess {
     this.endReadiness();
     this.info.exitReason = reason;
     this.setPhase("exited");
-    // Take down anything the replica left behind in its group (a model server it spawned).
-    this.signalGroup("SIGKILL");
-    this.resolveExited();
-    if (!this.child) this.resolveOutputClosed();
+    // Exited for the gateway and the planner at once; `exited` (which stop() awaits) once what
+    // the replica held is freed.
+    const released = this.launched?.release() ?? Promise.resolve();
+    void released.then(() => this.resolveExited());
+    if (!this.launched) this.resolveOutputClosed();
   }
 
-  private describeExit(code: number | null, signal: NodeJS.Signals | null): string {
-    if (signal === null) return `exited with code ${code ?? "unknown"}`;
+  private describeExit({ code, signal }: ExitStatus, failure: string | undefined): string {
+    const detail = failure === undefined ? "" : ` (${failure})`;
+    if (signal === null) return `exited with code ${code ?? "unknown"}${detail}`;
     const grace = this.opts.drainGraceMs + this.opts.killMarginMs;
-    return this.graceExpired ? `killed by ${signal} after the drain grace (${grace}ms)` : `killed by ${signal}`;
+    return this.graceExpired ? `killed by ${signal} after the drain grace (${grace}ms)` : `killed by ${signal}${detail}`;
   }
 
   private endReadiness(): void {
@@ -202,15 +201,5 @@ export class ReplicaProcess {
   private setPhase(phase: ReplicaPhase): void {
     this.info.phase = phase;
     this.opts.onPhase(this.snapshot());
-  }
-
-  private signalGroup(signal: NodeJS.Signals): void {
-    const pid = this.child?.pid;
-    if (pid === undefined) return;
-    try {
-      process.kill(-pid, signal);
-    } catch {
-      // ESRCH: the group is already gone.
-    }
   }
 }
