@@ -14,6 +14,7 @@ import { describeWithKube, startKubeControlPlane, type KubeControlPlane } from "
 import { startFakeNode, type FakeNode } from "./harness/kube-node.ts";
 import { REPO_ROOT } from "./harness/processes.ts";
 import { waitFor } from "./harness/wait-for.ts";
+import { collect, publishAll, startEventsEnv, testEvent, type EventsEnv } from "./events-support.ts";
 
 const { group, version, plural } = FUNCTION_API;
 const NS = "serving";
@@ -27,12 +28,15 @@ describeWithKube("kubernetes serving: gateway, autoscaler and controller on a fa
   let custom: CustomObjectsApi;
   let apps: AppsV1Api;
   let revision = "";
+  let nats: EventsEnv | undefined;
 
   const getFunction = async () => (await custom.getNamespacedCustomObject({ group, version, plural, namespace: NS, name: "hello" })) as FunctionObject;
   const replicasOf = async () => (await apps.readNamespacedDeployment({ namespace: NS, name: revision })).spec?.replicas;
 
   beforeAll(async () => {
     const build = await loadAndBuild(`${REPO_ROOT}/functions/hello`);
+    const echo = await loadAndBuild(`${REPO_ROOT}/functions/echo-event`);
+    nats = await startEventsEnv();
     plane = await startKubeControlPlane({ users: [{ name: "skiff-controller" }, { name: "skiff-gateway" }] });
     const kc = plane.kubeConfig();
     custom = kc.makeApiClient(CustomObjectsApi);
@@ -50,10 +54,10 @@ describeWithKube("kubernetes serving: gateway, autoscaler and controller on a fa
     if (bound.code !== 0) throw new Error(`binding the test users failed: ${bound.stderr}`);
     await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: NS } } });
     await waitFor(async () => (await plane.kubectl(["get", "functions", "-n", NS])).code === 0, { what: "the Function API", timeoutMs: 20_000 });
-    node = await startFakeNode({ kc, namespace: NS, bundleDir: () => build.outDir });
+    node = await startFakeNode({ kc, namespace: NS, bundleDir: (rev) => (rev.startsWith("echo-event-") ? echo.outDir : build.outDir) });
     // RBAC grants reach the authorizer's cache a moment after they are written.
     controller = await waitFor(() => startKubeController({ kc: plane.user("skiff-controller").kubeConfig(), gatewayUrl: "http://gateway.test", logger: quiet }), { what: "the controller to start", timeoutMs: 20_000 });
-    gateway = await startKubeGateway({ kc: plane.user("skiff-gateway").kubeConfig(), namespace: NS, host: "127.0.0.1", port: 0, logger: quiet });
+    gateway = await startKubeGateway({ kc: plane.user("skiff-gateway").kubeConfig(), namespace: NS, host: "127.0.0.1", port: 0, natsUrl: nats.server.url, logger: quiet });
   }, 180_000);
 
   afterAll(async () => {
@@ -61,6 +65,7 @@ describeWithKube("kubernetes serving: gateway, autoscaler and controller on a fa
     await controller?.stop();
     await node?.stop();
     await plane?.stop();
+    await nats?.close();
   });
 
   it("a Function turns Ready once its first replica's endpoint is ready, and answers through the gateway", async () => {
@@ -102,6 +107,27 @@ describeWithKube("kubernetes serving: gateway, autoscaler and controller on a fa
     await node!.waitForReady(revision, 0, { timeoutMs: 20_000 });
     const statuses = await Promise.all(Array.from({ length: 20 }, () => fetch(`${gateway!.url}/fn/hello/`).then((r) => r.status)));
     expect(statuses.filter((s) => s === 200)).toHaveLength(20);
+  });
+
+  it("delivers an event to an event-only Function at zero through JetStream and the gateway, and publishes its reply", async () => {
+    await custom.createNamespacedCustomObject({
+      group, version, plural, namespace: NS,
+      body: {
+        apiVersion: `${group}/${version}`, kind: "Function", metadata: { name: "echo-event", namespace: NS },
+        spec: { image: "registry.example/echo-event:1", http: false, events: [{ subject: "echo.in", reply: "echo.out" }], timeout: "10s", scale: { min: 0, max: 2, concurrency: 10, scaleToZeroAfter: "2s" } },
+      },
+    });
+    // Created with one replica to prove the revision; wait for it to go back to zero first.
+    const echoRevision = await waitFor(async () => ((await custom.getNamespacedCustomObject({ group, version, plural, namespace: NS, name: "echo-event" })) as FunctionObject).status?.latestRevision, { what: "echo-event's revision", timeoutMs: 15_000 });
+    await waitFor(async () => (await apps.readNamespacedDeployment({ namespace: NS, name: echoRevision })).spec?.replicas === 0, { what: "echo-event at zero", timeoutMs: 40_000, intervalMs: 200 });
+    await node!.waitForReady(echoRevision, 0, { timeoutMs: 20_000 });
+    const replies = collect(nats!, "echo.out");
+    await publishAll(nats!, "echo.in", [testEvent("kube-1"), testEvent("kube-2")]);
+    await waitFor(() => replies.events.length >= 2, { what: "two replies on echo.out", timeoutMs: 30_000 });
+    expect(replies.events.map((e) => e.id).sort()).toEqual(["kube-1", "kube-2"]);
+    replies.sub.unsubscribe();
+    // Event-only: not reachable over HTTP through the gateway.
+    expect((await fetch(`${gateway!.url}/fn/echo-event/`, { method: "POST" })).status).toBe(404);
   });
 
   it("answers 404 for a function the namespace does not have", async () => {

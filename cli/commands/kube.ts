@@ -12,12 +12,12 @@ import { KUBE_OPTIONS, loadKubeConfig } from "../kube-config.ts";
 
 const USAGE =
   "kube controller [--namespace NS] [--gateway-url URL] [--health-port 8081] | " +
-  "kube gateway [--namespace NS] [--host 0.0.0.0] [--port 8080]   (both: [--kubeconfig F] [--context C])";
+  "kube gateway [--namespace NS] [--host 0.0.0.0] [--port 8080] [--nats URL]   (both: [--kubeconfig F] [--context C])";
 
 export async function run(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseVerbArgs(
     argv,
-    { ...KUBE_OPTIONS, namespace: { type: "string" }, "gateway-url": { type: "string" }, "health-port": { type: "string" }, host: { type: "string" }, port: { type: "string" } },
+    { ...KUBE_OPTIONS, namespace: { type: "string" }, "gateway-url": { type: "string" }, "health-port": { type: "string" }, host: { type: "string" }, port: { type: "string" }, nats: { type: "string" } },
     USAGE,
   );
   const role = positionals[0];
@@ -41,11 +41,13 @@ export async function run(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   const namespace = (values.namespace as string | undefined) ?? process.env.SKIFF_FUNCTIONS_NAMESPACE ?? "default";
+  const natsUrl = (values.nats as string | undefined) ?? process.env.SKIFF_NATS_URL;
   const gateway = await startKubeGateway({
     kc,
     namespace,
     host: (values.host as string | undefined) ?? "0.0.0.0",
     port: parsePort((values.port as string | undefined) ?? process.env.PORT, "--port", 8080),
+    ...(natsUrl && { natsUrl }),
     logger,
   });
   io.out(values.json ? JSON.stringify({ event: "gateway", url: gateway.url, namespace }) : `skiff kube gateway: ${gateway.url}/fn/<name>/ for namespace ${namespace}`);

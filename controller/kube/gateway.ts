@@ -1,11 +1,12 @@
 // The Kubernetes-mode data plane: the same gateway as locally (buffering at zero, least
-// outstanding requests, traffic to a revision, 503s with reasons), fed by informers instead
-// of the local store and process backend: routes from Functions, ready replicas from
-// EndpointSlices. The KPA autoscalers run here too, beside the numbers they average (requests
+// outstanding requests, traffic to a revision, 503s with reasons) and, with NATS, the same
+// event dispatchers, fed by informers instead of the local store and process backend: routes
+// from Functions, ready replicas from EndpointSlices. The KPA autoscalers run here too, beside the numbers they average (requests
 // in flight and queued at this gateway, as Knative's activator reports them), and scale a
 // revision by setting its Deployment's replicas through the scale subresource.
 import type { KubeConfig, V1Deployment, V1EndpointSlice } from "@kubernetes/client-node";
 import { startGateway, type Gateway, type Route, type RouteTable } from "../gateway/index.ts";
+import { startPlatformEvents, type PlatformEvents } from "../platform/events.ts";
 import { RevisionScalers } from "../platform/revision-scalers.ts";
 import type { PlatformLogger } from "../platform/index.ts";
 import type { FunctionRecord } from "../store/index.ts";
@@ -22,6 +23,8 @@ export interface KubeGatewayOptions {
   namespace: string;
   host?: string;
   port?: number;
+  /** NATS with JetStream: when set, Functions' triggers get consumers and dispatchers here, as locally. */
+  natsUrl?: string;
   logger: PlatformLogger;
 }
 
@@ -66,12 +69,15 @@ export async function startKubeGateway(opts: KubeGatewayOptions): Promise<KubeGa
   };
 
   let gateway: Gateway | undefined;
+  let events: PlatformEvents | undefined;
   const scalers = new RevisionScalers({
     backend,
     concurrency: (revisionId) => gateway?.concurrency(revisionId) ?? 0,
-    extraDemand: () => 0,
+    // Events waiting in JetStream count as demand, so an event-only function wakes from zero.
+    extraDemand: (revision) => (routed.get(revision.fn)?.revision.id === revision.id ? (events?.lag(revision.fn) ?? 0) : 0),
     logger,
   });
+  const syncEvents = () => void events?.reconcile([...routed.values()].map((r) => recordOf(r.revision)));
 
   const slices = startInformer<V1EndpointSlice>(opts.kc, api.endpointSlicesTarget(), {
     onChange: () => {
@@ -87,6 +93,7 @@ export async function startKubeGateway(opts: KubeGatewayOptions): Promise<KubeGa
       if (change === "delete" || fn.metadata?.deletionTimestamp) {
         routed.delete(name);
         scalers.remove(name);
+        syncEvents();
         return;
       }
       const next = routeOf(fn);
@@ -100,6 +107,7 @@ export async function startKubeGateway(opts: KubeGatewayOptions): Promise<KubeGa
       // A new revision takes all traffic at once: the old one's scaler stops and it goes to zero.
       if (before !== undefined && before !== next.revision.id) scalers.remove(name);
       scalers.reconcile(recordOf(next.revision));
+      if (before !== next.revision.id) syncEvents();
     },
     onError: onError("functions"),
   });
@@ -120,6 +128,10 @@ export async function startKubeGateway(opts: KubeGatewayOptions): Promise<KubeGa
     onDemand: (revisionId) => scalers.poke(revisionId),
     logger,
   });
+  if (opts.natsUrl) {
+    events = await startPlatformEvents({ natsUrl: opts.natsUrl, gateway, logger });
+    syncEvents();
+  }
   logger.info(`gateway serving functions of namespace ${namespace} at ${gateway.url}/fn/<name>/`);
   const running = gateway;
   return {
@@ -128,6 +140,7 @@ export async function startKubeGateway(opts: KubeGatewayOptions): Promise<KubeGa
     desired: (revisionId) => backend.desired(revisionId),
     async stop() {
       scalers.stop();
+      await events?.stop();
       await running.stop();
       await Promise.all([functions.stop(), slices.stop(), deployments.stop()]);
     },
