@@ -2,9 +2,7 @@
 // fields as written plus the pushed image, validated strictly so a typo is an error rather
 // than a pruned field), then a watch of its status until Ready, reporting each step.
 import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
-import type { FunctionCondition, FunctionObject } from "../controller/kube/function-object.ts";
-import { apiMessage, apiStatus } from "../controller/kube/kube-api.ts";
-import { FUNCTION_API, FUNCTION_API_VERSION } from "../controller/kube/names.ts";
+import { apiMessage, apiStatus, FUNCTION_API, FUNCTION_API_VERSION, type FunctionCondition, type FunctionObject } from "../controller/kube/index.ts";
 import { CliError } from "./errors.ts";
 
 /** Field manager of the CLI's applies: the fields it sets are its own, and the next apply may drop them. */

@@ -2,8 +2,7 @@
 // (manifests/controller.yaml and gateway.yaml run them). Both run in the foreground until
 // SIGINT or SIGTERM and log JSON lines.
 import { createServer, type Server } from "node:http";
-import { startKubeController } from "../../controller/kube/controller.ts";
-import { startKubeGateway } from "../../controller/kube/gateway.ts";
+import { startKubeController, startKubeGateway } from "../../controller/kube/index.ts";
 import { makeLogger } from "../../runtime/index.ts";
 import { parsePort, parseVerbArgs } from "../args.ts";
 import { UsageError } from "../errors.ts";

@@ -6,9 +6,7 @@
 // revision by setting its Deployment's replicas through the scale subresource.
 import type { KubeConfig, V1Deployment, V1EndpointSlice } from "@kubernetes/client-node";
 import { startGateway, type Gateway, type Route, type RouteTable } from "../gateway/index.ts";
-import { startPlatformEvents, type PlatformEvents } from "../platform/events.ts";
-import { RevisionScalers } from "../platform/revision-scalers.ts";
-import type { PlatformLogger } from "../platform/index.ts";
+import { RevisionScalers, startPlatformEvents, type PlatformEvents, type PlatformLogger } from "../platform/index.ts";
 import type { FunctionRecord } from "../store/index.ts";
 import type { Backend, Revision } from "../types.ts";
 import { makeReplicaIndex, readyEndpoints, type SliceReplica } from "./endpoints.ts";
