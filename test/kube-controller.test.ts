@@ -107,7 +107,8 @@ describeWithKube("kubernetes controller against a real apiserver", () => {
     expect(container.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
     expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(11);
     expect(deployment!.metadata!.ownerReferences?.[0]).toMatchObject({ kind: "Function", name: "hello", controller: true });
-    const service = await core.readNamespacedService({ namespace: NS, name: revision });
+    // The Service is created right after the Deployment, in the same pass.
+    const service = await waitFor(() => core.readNamespacedService({ namespace: NS, name: revision }), { what: "the revision's Service", timeoutMs: 15_000 });
     expect(service.spec?.clusterIP).toBe("None");
     expect(service.spec?.selector).toEqual({ "skiff.dev/revision": revision });
 
