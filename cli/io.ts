@@ -16,3 +16,10 @@ export const processIo: Io = {
 export function report(io: Io, json: boolean, value: unknown, human: string): void {
   io.out(json ? JSON.stringify(value, null, 2) : human);
 }
+
+/** Bytes for humans: 1.2 MB, 340 KB, 12 B (decimal units, as registries report sizes). */
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
+  if (bytes >= 1e3) return `${Math.round(bytes / 1e3)} KB`;
+  return `${bytes} B`;
+}

@@ -8,7 +8,7 @@ export type Verb = (argv: string[], io: Io) => Promise<number>;
 
 const VERBS: Record<string, { summary: string; load: () => Promise<Verb> }> = {
   init: { summary: "init <dir> [--template http|event|model]   new function from a template", load: async () => (await import("./commands/init.ts")).run },
-  build: { summary: "build [dir] [--force] [--image REF]         bundle (and with --image, an OCI image layout)", load: async () => (await import("./commands/build.ts")).run },
+  build: { summary: "build [dir] [--image REF [--push] [--base B]] bundle; with --image an OCI image (host node base), --push to a registry", load: async () => (await import("./commands/build.ts")).run },
   dev: { summary: "dev [dir] [--port N]                       run one function, rebuild and restart on change", load: async () => (await import("./commands/dev.ts")).run },
   invoke: { summary: "invoke <fn|url> [--path P] [--data JSON|@file] [--event --type T --source S]", load: async () => (await import("./commands/invoke.ts")).run },
   up: { summary: "up [--state-dir DIR] [--port 8080]             run the local platform in the foreground", load: async () => (await import("./commands/up.ts")).run },

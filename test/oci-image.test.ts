@@ -18,7 +18,9 @@ interface ImageJson {
 }
 
 async function buildImage(dir: string, ref: string, extra: string[] = []): Promise<ImageJson> {
-  const result = await runSkiff(["build", dir, "--image", ref, "--json", ...extra]);
+  // The app layers alone (no host base): these tests are about what skiff itself puts in the
+  // image; test/cli-build-push.test.ts covers bases.
+  const result = await runSkiff(["build", dir, "--image", ref, "--base", "scratch", "--json", ...extra]);
   expect(result.stderr).toBe("");
   expect(result.code).toBe(0);
   return JSON.parse(result.stdout) as ImageJson;
@@ -77,12 +79,16 @@ describeWithTools("skiff build --image (OCI layout)", ["skopeo", "umoci"], () =>
     await run("skopeo", ["inspect", `oci:${after.image.layout}:t`]);
   }, 120_000);
 
-  it("answers a bad reference and --push with a usage error before building", async () => {
-    const bad = await runSkiff(["build", join(REPO_ROOT, "functions", "hello"), "--image", "Bad:ref"]);
+  it("answers a bad reference, a bad base and --push without --image with a usage error before building", async () => {
+    const hello = join(REPO_ROOT, "functions", "hello");
+    const bad = await runSkiff(["build", hello, "--image", "Bad:ref"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/invalid image reference "Bad:ref"/);
-    const push = await runSkiff(["build", join(REPO_ROOT, "functions", "hello"), "--image", "hello:v1", "--push"]);
+    const base = await runSkiff(["build", hello, "--image", "hello:v1", "--base", "Node:20"]);
+    expect(base.code).toBe(2);
+    expect(base.stderr).toMatch(/--base: invalid image reference "Node:20"/);
+    const push = await runSkiff(["build", hello, "--push"]);
     expect(push.code).toBe(2);
-    expect(push.stderr).toMatch(/--push is not implemented yet/);
+    expect(push.stderr).toMatch(/--base, --push and --insecure-registry need --image REF/);
   });
 });

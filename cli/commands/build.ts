@@ -1,71 +1,58 @@
 import { relative } from "node:path";
-import { buildImageLayout, ImageReferenceError, parseImageReference, type BuildResult, type ImageLayoutResult } from "../../builder/index.ts";
+import type { BuildResult } from "../../builder/index.ts";
 import { parseVerbArgs } from "../args.ts";
 import { loadAndBuild } from "../build-function.ts";
-import { CliError, UsageError } from "../errors.ts";
+import { UsageError } from "../errors.ts";
+import { checkImageOptions, imageFromBuild, type FunctionImageOptions } from "../image-build.ts";
+import { imageLines, imageSummary } from "../image-report.ts";
 import { report, type Io } from "../io.ts";
 
-// The image has the app layers only (no --base yet), so it needs `node` from a base image to run.
 const USAGE =
-  "build [dir] [--force] [--image REF]   (--image writes an OCI layout to <dir>/.skiff/images/<name>: app layers only, " +
-  "run it on a base image that provides node; --base and --push are not implemented yet)";
+  "build [dir] [--force] [--image REF [--push] [--base host|scratch|oci:PATH[:TAG]|REF] [--insecure-registry]]   " +
+  "(--image writes an OCI layout to <dir>/.skiff/images/<name>, on the host's node unless --base says otherwise; " +
+  "--push sends it to REF: loopback registries over http, others over https unless --insecure-registry)";
 
-/** `skiff build`: bundles a function into <dir>/.skiff/build/<name>/; with --image, also an OCI image layout. */
+const OPTIONS = {
+  force: { type: "boolean", default: false },
+  image: { type: "string" },
+  base: { type: "string" },
+  push: { type: "boolean", default: false },
+  "insecure-registry": { type: "boolean", default: false },
+} as const;
+
+/** `skiff build`: bundles a function into <dir>/.skiff/build/<name>/; with --image, also an OCI image (and pushes it with --push). */
 export async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseVerbArgs(
-    argv,
-    { force: { type: "boolean", default: false }, image: { type: "string" }, base: { type: "string" }, push: { type: "boolean", default: false } },
-    USAGE,
-  );
+  const { values, positionals } = parseVerbArgs(argv, OPTIONS, USAGE);
   if (positionals.length > 1) throw new UsageError("expected at most one directory", USAGE);
-  const image = values.image as string | undefined;
-  checkImageFlags(image, values.base as string | undefined, values.push as boolean);
+  const json = values.json as boolean;
+  const imageOptions = readImageFlags(values, json ? undefined : (line) => io.err(line));
   const dir = positionals[0] ?? ".";
   const result = await loadAndBuild(dir, { force: values.force as boolean });
-  const layout = image === undefined ? undefined : await writeImage(result, dir, image);
-  const json = values.json as boolean;
-  report(io, json, { ...buildSummary(result), ...(layout && { image: imageSummary(layout) }) }, [buildLine(result), ...(layout ? [imageLine(layout)] : [])].join("\n"));
+  const image = imageOptions && (await imageFromBuild(result, dir, imageOptions));
+  report(io, json, { ...buildSummary(result), ...(image && { image: imageSummary(image) }) }, [buildLine(result), ...(image ? imageLines(image) : [])].join("\n"));
   return 0;
 }
 
-/** Fails fast, before any bundling, on a bad reference or a flag whose part is not built yet. */
-function checkImageFlags(image: string | undefined, base: string | undefined, push: boolean): void {
-  if ((base !== undefined || push) && image === undefined) throw new UsageError("--base and --push need --image REF", USAGE);
-  if (base !== undefined) throw new UsageError("--base is not implemented yet (it needs the registry client); images hold the app layers only", USAGE);
-  if (push) throw new UsageError("--push is not implemented yet; copy the layout with `skopeo copy oci:<layout>:<tag> docker://<REF>`", USAGE);
-  if (image === undefined) return;
-  try {
-    parseImageReference(image);
-  } catch (error) {
-    if (error instanceof ImageReferenceError) throw new UsageError(error.message, USAGE);
-    throw error;
+/** The image flags, checked before any bundling (a bad reference or base is a usage error); undefined without --image. */
+function readImageFlags(values: Record<string, unknown>, onProgress: ((line: string) => void) | undefined): FunctionImageOptions | undefined {
+  const image = values.image as string | undefined;
+  const base = values.base as string | undefined;
+  const push = values.push as boolean;
+  const insecure = values["insecure-registry"] as boolean;
+  if (image === undefined) {
+    if (base !== undefined || push || insecure) throw new UsageError("--base, --push and --insecure-registry need --image REF", USAGE);
+    return undefined;
   }
-}
-
-async function writeImage(result: BuildResult, dir: string, image: string): Promise<ImageLayoutResult> {
-  try {
-    return await buildImageLayout(result, { dir, reference: image });
-  } catch (error) {
-    throw new CliError(`failed to write the image of "${result.spec.name}": ${(error as Error).message}`, { cause: error });
-  }
+  checkImageOptions({ image, ...(base !== undefined && { base }) }, USAGE);
+  return { image, push, insecure, ...(base !== undefined && { base }), ...(onProgress && { onProgress }) };
 }
 
 function buildSummary(result: BuildResult) {
   return { name: result.spec.name, outDir: result.outDir, bundle: result.bundlePath, rebuilt: result.rebuilt, durationMs: Math.round(result.durationMs), inputsHash: result.manifest.inputsHash };
 }
 
-function imageSummary(layout: ImageLayoutResult) {
-  const { registry, repository, tag } = layout.reference;
-  return { reference: `${registry}/${repository}:${tag}`, tag, layout: layout.layoutDir, manifestDigest: layout.manifestDigest, configDigest: layout.configDigest, layers: layout.layers, revision: layout.revision };
-}
-
 function buildLine(result: BuildResult): string {
   const where = relative(process.cwd(), result.outDir) || ".";
   const ms = Math.round(result.durationMs);
   return result.rebuilt ? `built ${result.spec.name} -> ${where} in ${ms}ms` : `${result.spec.name} is up to date (${where})`;
-}
-
-function imageLine(layout: ImageLayoutResult): string {
-  const where = relative(process.cwd(), layout.layoutDir) || ".";
-  return `image ${layout.manifestDigest} -> ${where} (tag ${layout.reference.tag}; oci:${where}:${layout.reference.tag})`;
 }
