@@ -8,10 +8,24 @@ import { CliError } from "./errors.ts";
 /** Field manager of the CLI's applies: the fields it sets are its own, and the next apply may drop them. */
 export const CLI_FIELD_MANAGER = "skiff-cli";
 
-/** The Function to apply: function.yaml's fields (as written) under spec, and the image pinned by digest. */
+/**
+ * The Function to apply: function.yaml's fields (as written) under spec, and the image pinned
+ * by digest. Env values and cpu/memory are turned into strings: YAML reads `3` as a number,
+ * function.yaml accepts it, and the CRD's schema (string-typed) would refuse it.
+ */
 export function makeFunctionManifest(name: string, namespace: string, fields: Record<string, unknown>, image: string): FunctionObject {
   const { name: _name, ...spec } = fields;
+  if (isMapping(spec.env)) spec.env = Object.fromEntries(Object.entries(spec.env).map(([k, v]) => [k, typeof v === "number" || typeof v === "boolean" ? String(v) : v]));
+  if (isMapping(spec.resources)) {
+    const resources = { ...spec.resources };
+    for (const key of ["cpu", "memory"]) if (typeof resources[key] === "number" && !Number.isInteger(resources[key])) resources[key] = String(resources[key]);
+    spec.resources = resources;
+  }
   return { apiVersion: FUNCTION_API_VERSION, kind: FUNCTION_API.kind, metadata: { name, namespace }, spec: { ...spec, image } } as FunctionObject;
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** Applies the Function; the apiserver's refusal (invalid field, forbidden) becomes a CliError quoting it. */
