@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { loadAndBuild } from "../cli/build-function.ts";
 import { startKubeController, type KubeController, FUNCTION_API, type FunctionObject } from "../controller/kube/index.ts";
 import { describeWithKube, startKubeControlPlane, type KubeControlPlane } from "./harness/kube.ts";
+import { applyManifests } from "./harness/kube-platform.ts";
 import { startFakeNode, type FakeNode } from "./harness/kube-node.ts";
 import { REPO_ROOT, runSkiff } from "./harness/processes.ts";
 import { registryTools, startRegistry, type TestRegistry } from "./harness/registry.ts";
@@ -27,8 +28,7 @@ describeWithKube("skiff deploy --kube", () => {
       const [started, reg, build] = await Promise.all([startKubeControlPlane(), startRegistry(), loadAndBuild(`${REPO_ROOT}/functions/hello`)]);
       plane = started;
       registry = reg;
-      const applied = await plane.kubectl(["apply", "--server-side", "-k", "manifests"]);
-      if (applied.code !== 0) throw new Error(`kubectl apply -k manifests failed: ${applied.stderr}`);
+      await applyManifests(plane);
       const ns = await plane.kubectl(["create", "namespace", NS]);
       if (ns.code !== 0) throw new Error(ns.stderr);
       node = await startFakeNode({ kc: plane.kubeConfig(), namespace: NS, bundleDir: () => build.outDir });

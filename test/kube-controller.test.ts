@@ -10,6 +10,7 @@ import type { FunctionObject } from "../controller/kube/function-object.ts";
 import { FUNCTION_API } from "../controller/kube/names.ts";
 import { CLEANUP_FINALIZER } from "../controller/kube/reconciler.ts";
 import { describeWithKube, startKubeControlPlane, type KubeControlPlane } from "./harness/kube.ts";
+import { applyManifests, bindPlatformRoles, PLATFORM_USERS } from "./harness/kube-platform.ts";
 import { waitFor } from "./harness/wait-for.ts";
 
 const { group, version, plural } = FUNCTION_API;
@@ -34,23 +35,13 @@ describeWithKube("kubernetes controller against a real apiserver", () => {
   const deploymentsOf = async (fn: string) => (await apps.listNamespacedDeployment({ namespace: NS, labelSelector: `skiff.dev/function=${fn}` })).items;
 
   beforeAll(async () => {
-    plane = await startKubeControlPlane({ users: [{ name: "skiff-controller" }, { name: "skiff-gateway" }] });
+    plane = await startKubeControlPlane({ users: PLATFORM_USERS });
     const kc = plane.kubeConfig();
     custom = kc.makeApiClient(CustomObjectsApi);
     apps = kc.makeApiClient(AppsV1Api);
     core = kc.makeApiClient(CoreV1Api);
-    const applied = await plane.kubectl(["apply", "--server-side", "-k", "manifests"]);
-    if (applied.code !== 0) throw new Error(`kubectl apply -k manifests failed: ${applied.stderr}`);
-    // The test's token users stand in for the manifests' service accounts: same ClusterRoles.
-    const bindings = ["skiff-controller", "skiff-gateway"].map((role) => ({
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "ClusterRoleBinding",
-      metadata: { name: `${role}-test-user` },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role },
-      subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: role }],
-    }));
-    const bound = await plane.kubectl(["apply", "-f", "-"], { input: bindings.map((b) => JSON.stringify(b)).join("\n") });
-    if (bound.code !== 0) throw new Error(`binding the test users failed: ${bound.stderr}`);
+    await applyManifests(plane);
+    await bindPlatformRoles(plane);
     await core.createNamespace({ body: { metadata: { name: NS } } });
     await waitFor(async () => (await plane.kubectl(["get", "functions", "-n", NS])).code === 0, { what: "the Function API to be served", timeoutMs: 20_000 });
   }, 120_000);

@@ -11,6 +11,7 @@ import type { FunctionObject } from "../controller/kube/function-object.ts";
 import { startKubeGateway, type KubeGateway } from "../controller/kube/gateway.ts";
 import { FUNCTION_API } from "../controller/kube/names.ts";
 import { describeWithKube, startKubeControlPlane, type KubeControlPlane } from "./harness/kube.ts";
+import { applyManifests, bindPlatformRoles, PLATFORM_USERS } from "./harness/kube-platform.ts";
 import { startFakeNode, type FakeNode } from "./harness/kube-node.ts";
 import { REPO_ROOT } from "./harness/processes.ts";
 import { waitFor } from "./harness/wait-for.ts";
@@ -37,21 +38,12 @@ describeWithKube("kubernetes serving: gateway, autoscaler and controller on a fa
     const build = await loadAndBuild(`${REPO_ROOT}/functions/hello`);
     const echo = await loadAndBuild(`${REPO_ROOT}/functions/echo-event`);
     nats = await startEventsEnv();
-    plane = await startKubeControlPlane({ users: [{ name: "skiff-controller" }, { name: "skiff-gateway" }] });
+    plane = await startKubeControlPlane({ users: PLATFORM_USERS });
     const kc = plane.kubeConfig();
     custom = kc.makeApiClient(CustomObjectsApi);
     apps = kc.makeApiClient(AppsV1Api);
-    const applied = await plane.kubectl(["apply", "--server-side", "-k", "manifests"]);
-    if (applied.code !== 0) throw new Error(`kubectl apply -k manifests failed: ${applied.stderr}`);
-    const bindings = ["skiff-controller", "skiff-gateway"].map((role) => JSON.stringify({
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "ClusterRoleBinding",
-      metadata: { name: `${role}-test-user` },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role },
-      subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: role }],
-    }));
-    const bound = await plane.kubectl(["apply", "-f", "-"], { input: bindings.join("\n") });
-    if (bound.code !== 0) throw new Error(`binding the test users failed: ${bound.stderr}`);
+    await applyManifests(plane);
+    await bindPlatformRoles(plane);
     await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: NS } } });
     await waitFor(async () => (await plane.kubectl(["get", "functions", "-n", NS])).code === 0, { what: "the Function API", timeoutMs: 20_000 });
     node = await startFakeNode({ kc, namespace: NS, bundleDir: (rev) => (rev.startsWith("echo-event-") ? echo.outDir : build.outDir) });
