@@ -37,6 +37,7 @@ describeWithKube("kubernetes serving: gateway, autoscaler and controller on a fa
   beforeAll(async () => {
     const build = await loadAndBuild(`${REPO_ROOT}/functions/hello`);
     const echo = await loadAndBuild(`${REPO_ROOT}/functions/echo-event`);
+    const behaviours = await loadAndBuild(`${REPO_ROOT}/test/fixtures/behaviours`);
     nats = await startEventsEnv();
     plane = await startKubeControlPlane({ users: PLATFORM_USERS });
     const kc = plane.kubeConfig();
@@ -46,7 +47,7 @@ describeWithKube("kubernetes serving: gateway, autoscaler and controller on a fa
     await bindPlatformRoles(plane);
     await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: NS } } });
     await waitFor(async () => (await plane.kubectl(["get", "functions", "-n", NS])).code === 0, { what: "the Function API", timeoutMs: 20_000 });
-    node = await startFakeNode({ kc, namespace: NS, bundleDir: (rev) => (rev.startsWith("echo-event-") ? echo.outDir : build.outDir) });
+    node = await startFakeNode({ kc, namespace: NS, bundleDir: (rev) => (rev.startsWith("echo-event-") ? echo.outDir : rev.startsWith("behaviours-") ? behaviours.outDir : build.outDir) });
     // RBAC grants reach the authorizer's cache a moment after they are written.
     controller = await waitFor(() => startKubeController({ kc: plane.user("skiff-controller").kubeConfig(), gatewayUrl: "http://gateway.test", logger: quiet }), { what: "the controller to start", timeoutMs: 20_000 });
     gateway = await startKubeGateway({ kc: plane.user("skiff-gateway").kubeConfig(), namespace: NS, host: "127.0.0.1", port: 0, natsUrl: nats.server.url, logger: quiet });
@@ -120,6 +121,36 @@ describeWithKube("kubernetes serving: gateway, autoscaler and controller on a fa
     replies.sub.unsubscribe();
     // Event-only: not reachable over HTTP through the gateway.
     expect((await fetch(`${gateway!.url}/fn/echo-event/`, { method: "POST" })).status).toBe(404);
+  });
+
+  it("keeps serving from the old revision while an updated one starts, then moves to it with nothing failed", async () => {
+    const spec = (greeting: string, initDelayMs: number) => ({
+      image: "registry.example/behaviours:1", timeout: "1s", maxBodySize: "1kb", scale: { min: 0, max: 3, concurrency: 2 },
+      env: { INIT_DELAY_MS: String(initDelayMs), GREETING: greeting },
+    });
+    await custom.createNamespacedCustomObject({ group, version, plural, namespace: NS, body: { apiVersion: `${group}/${version}`, kind: "Function", metadata: { name: "behaviours", namespace: NS }, spec: spec("v1", 0) } });
+    const hello = () => fetch(`${gateway!.url}/fn/behaviours/hello`).then(async (r) => ({ status: r.status, text: await r.text() }));
+    await waitFor(async () => (await hello()).text === "v1 from behaviours", { what: "v1 answering", timeoutMs: 30_000, intervalMs: 100 });
+    const v1 = gateway!.serving("behaviours")!;
+    const current = (await custom.getNamespacedCustomObject({ group, version, plural, namespace: NS, name: "behaviours" })) as FunctionObject;
+    // v2's replicas take 2.5 s to turn ready (a slow init, like a model load).
+    await custom.replaceNamespacedCustomObject({ group, version, plural, namespace: NS, name: "behaviours", body: { ...current, spec: spec("v2", 2500) } });
+    const answers: Array<{ status: number; text: string; ms: number }> = [];
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && answers.at(-1)?.text !== "v2 from behaviours") {
+      const started = Date.now();
+      answers.push({ ...(await hello()), ms: Date.now() - started });
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(answers.at(-1)?.text).toBe("v2 from behaviours");
+    expect(answers.filter((a) => a.status !== 200)).toEqual([]);
+    const servedByV1 = answers.filter((a) => a.text === "v1 from behaviours");
+    // While v2 started, v1 answered at once: nobody waited for v2's slow init.
+    expect(servedByV1.length).toBeGreaterThan(5);
+    expect(Math.max(...servedByV1.map((a) => a.ms))).toBeLessThan(1000);
+    expect(gateway!.serving("behaviours")).not.toBe(v1);
+    // The controller retires v1 once v2 serves.
+    await waitFor(async () => (await apps.listNamespacedDeployment({ namespace: NS, labelSelector: "skiff.dev/function=behaviours" })).items.length === 1, { what: "v1's Deployment to be deleted", timeoutMs: 15_000 });
   });
 
   it("answers 404 for a function the namespace does not have", async () => {

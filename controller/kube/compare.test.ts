@@ -10,7 +10,7 @@ function asStored(desired: V1Deployment): V1Deployment {
   stored.metadata = {
     ...stored.metadata!,
     uid: "d1", resourceVersion: "42", generation: 2, creationTimestamp: new Date(0),
-    annotations: { "deployment.kubernetes.io/revision": "1" },
+    annotations: { ...stored.metadata!.annotations, "deployment.kubernetes.io/revision": "1" },
     labels: { ...stored.metadata!.labels, "team": "ml" },
   };
   stored.spec!.replicas = 7;

@@ -1,5 +1,6 @@
 import type { V1Container, V1EnvVar } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
+import { canonicalJson } from "../store/index.ts";
 import { initialReplicas, makeDeployment, makeService } from "./desired.ts";
 import { makeContainerEnv } from "./env.ts";
 import { IMAGE, REF, makeTestRevision } from "./testdata/fixtures.ts";
@@ -21,6 +22,8 @@ describe("makeDeployment", () => {
       name: revision.id,
       namespace: "apps",
       labels: { "skiff.dev/function": "hello", "skiff.dev/revision": revision.id, "app.kubernetes.io/managed-by": "skiff-controller" },
+      // The revision's own spec, so the gateway can keep serving it while a newer one starts.
+      annotations: { "skiff.dev/spec": canonicalJson(revision.spec) },
       ownerReferences: [{
         apiVersion: "skiff.dev/v1alpha1", kind: "Function", name: "hello", uid: REF.uid, controller: true, blockOwnerDeletion: true,
       }],

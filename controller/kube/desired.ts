@@ -6,8 +6,9 @@ import type { V1Deployment, V1OwnerReference, V1PodSpec, V1ResourceRequirements,
 import { CONTAINER_PORT, drainGraceMs, makeContainerEnv } from "./env.ts";
 import type { FunctionRef } from "./function-object.ts";
 import {
-  CONTAINER_NAME, FUNCTION_API, FUNCTION_API_VERSION, FUNCTION_LABEL, MANAGED_BY, MANAGED_BY_LABEL, PORT_NAME, REVISION_LABEL,
+  CONTAINER_NAME, FUNCTION_API, FUNCTION_API_VERSION, FUNCTION_LABEL, MANAGED_BY, MANAGED_BY_LABEL, PORT_NAME, REVISION_LABEL, SPEC_ANNOTATION,
 } from "./names.ts";
+import { canonicalJson } from "../store/index.ts";
 import type { KubeRevision } from "./revision.ts";
 
 /** uid:gid replicas run as: the image's user (builder/oci IMAGE_USER, distroless "nonroot"). */
@@ -52,7 +53,7 @@ export function makeDeployment(input: DesiredInput): V1Deployment {
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
-    metadata: { name: revision.id, namespace: fn.namespace, labels, ownerReferences: [ownerReference(fn)] },
+    metadata: { name: revision.id, namespace: fn.namespace, labels, annotations: { [SPEC_ANNOTATION]: canonicalJson(revision.spec) }, ownerReferences: [ownerReference(fn)] },
     spec: {
       selector: { matchLabels: { [REVISION_LABEL]: revision.id } },
       template: { metadata: { labels }, spec: makePodSpec(input) },

@@ -30,3 +30,6 @@ export const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
 export const CONTAINER_NAME = "function";
 /** Name of the runtime's port on the container, the Service and EndpointSlices. */
 export const PORT_NAME = "http";
+
+/** Annotation on a revision's Deployment: the revision's normalized spec (canonical JSON), so the gateway can serve an older revision while a newer one starts. */
+export const SPEC_ANNOTATION = "skiff.dev/spec";

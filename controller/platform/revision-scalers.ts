@@ -20,11 +20,16 @@ export class RevisionScalers {
 
   constructor(private readonly deps: RevisionScalerDeps) {}
 
-  /** Brings the scalers of one function in line with its record: start new, update, stop unrouted. */
-  reconcile(record: FunctionRecord): void {
+  /**
+   * Brings the scalers of one function in line with its record: start new, update, stop
+   * unrouted. Revisions in `leave` (a new revision starting before it takes traffic) get no
+   * scaler and keep the replicas they have.
+   */
+  reconcile(record: FunctionRecord, options: { leave?: ReadonlySet<string> } = {}): void {
     const routed = new Set(record.traffic.filter((t) => t.percent > 0).map((t) => t.revision));
     for (const revision of record.revisions) {
       if (routed.has(revision.id)) this.ensure(revision);
+      else if (options.leave?.has(revision.id)) this.stopScaler(revision.id);
       else this.retire(revision);
     }
   }
@@ -78,9 +83,12 @@ export class RevisionScalers {
   }
 
   private retire(revision: Revision): void {
-    const existing = this.scalers.get(revision.id);
-    existing?.autoscaler.stop();
-    this.scalers.delete(revision.id);
+    this.stopScaler(revision.id);
     if (this.deps.backend.desired(revision.id) > 0) this.deps.backend.scale(revision, 0);
+  }
+
+  private stopScaler(revisionId: string): void {
+    this.scalers.get(revisionId)?.autoscaler.stop();
+    this.scalers.delete(revisionId);
   }
 }
