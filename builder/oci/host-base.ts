@@ -11,6 +11,7 @@ import { execFile } from "node:child_process";
 import { type BaseImage, readImageFromLayout } from "./base.ts";
 import { DEFAULT_PATH } from "./base-config.ts";
 import { hostLibraries, resolveAll } from "./host-files.ts";
+import { cachedHostLibraries, LIBRARIES_FILE } from "./host-libraries-cache.ts";
 import { assembleImage, canonicalJson, formatCreated, IMAGE_USER, ociArchitecture, parseSourceDateEpoch } from "./image.ts";
 import { makeLayer } from "./layers.ts";
 import { writeImageLayout } from "./layout.ts";
@@ -44,9 +45,13 @@ export interface HostBase extends BaseImage {
 export const PASSWD = "root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n";
 export const GROUP = "root:x:0:\nnonroot:x:65532:\n";
 
-/** Host paths the base holds: node, its libraries (loader included) and the CA bundle if present. */
-async function hostPaths(nodePath: string): Promise<string[]> {
-  return [nodePath, ...(await hostLibraries(nodePath)), ...(existsSync(CA_BUNDLE) ? [CA_BUNDLE] : [])];
+/**
+ * Host paths the base holds: node, its libraries (loader included) and the CA bundle if present.
+ * With `librariesFile`, ldd's answer may come from that record (see host-libraries-cache.ts).
+ */
+async function hostPaths(nodePath: string, librariesFile?: string): Promise<string[]> {
+  const libraries = librariesFile === undefined ? await hostLibraries(nodePath) : await cachedHostLibraries(nodePath, librariesFile);
+  return [nodePath, ...libraries, ...(existsSync(CA_BUNDLE) ? [CA_BUNDLE] : [])];
 }
 
 /** Tar entries of the base: real files at canonical paths, the symlinks naming them, accounts and mount points. */
@@ -114,10 +119,11 @@ async function nodeVersion(nodePath: string): Promise<string> {
 
 /**
  * A key for the host files the base is made of (paths, sizes, mtimes): a node or library upgrade
- * changes it, and so rebuilds the base; otherwise the cached one is used.
+ * changes it, and so rebuilds the base; otherwise the cached one is used. `librariesFile`: where
+ * ldd's answer is remembered between runs.
  */
-export async function hostBaseKey(nodePath: string, sourceDateEpoch: string | undefined): Promise<string> {
-  const { files, links } = await resolveAll(await hostPaths(nodePath));
+export async function hostBaseKey(nodePath: string, sourceDateEpoch: string | undefined, librariesFile?: string): Promise<string> {
+  const { files, links } = await resolveAll(await hostPaths(nodePath, librariesFile));
   const facts = await Promise.all(files.map(async (f) => {
     const info = await stat(f);
     return [f, info.size, Math.trunc(info.mtimeMs)];
@@ -136,7 +142,7 @@ export function ensureHostBase(cacheDir: string, options: Omit<HostBaseOptions, 
   const nodePath = options.nodePath ?? process.execPath;
   const sourceDateEpoch = options.sourceDateEpoch ?? process.env.SOURCE_DATE_EPOCH;
   const run = async (): Promise<HostBase> => {
-    const tag = `host-${await hostBaseKey(nodePath, sourceDateEpoch)}`;
+    const tag = `host-${await hostBaseKey(nodePath, sourceDateEpoch, join(cacheDir, LIBRARIES_FILE))}`;
     const layoutDir = join(cacheDir, tag);
     const cached = await readImageFromLayout(layoutDir, tag).catch(() => undefined);
     if (cached) return { ...cached, tag };

@@ -4,7 +4,7 @@
 import type { FunctionSpec } from "../../spec/types.ts";
 import type { BaseLayer, OciImageConfig } from "./base.ts";
 import { baseHistory, checkBasePlatform, mergeImageEnv, ociLayerMediaType } from "./base-config.ts";
-import { APP_DIR, LAYER_MEDIA_TYPE, sha256Digest, type Layer } from "./layers.ts";
+import { APP_DIR, LAYER_MEDIA_TYPE, sha256Digest, type LayerDescriptor } from "./layers.ts";
 
 /** OCI media types used here. */
 export const MEDIA_TYPES = {
@@ -29,10 +29,14 @@ export interface Descriptor {
   platform?: { architecture: string; os: string };
 }
 
+/** A layer of the image being made: a blob to write, or one the layout already holds (layer cache). */
+export type ImageLayer = LayerDescriptor & { blob?: Buffer };
+
 /** What an image is made of besides its layers. */
 export interface ImageInput {
   spec: FunctionSpec;
-  layers: readonly Layer[];
+  /** The build's layers, bottom first; those with a blob are written, the others must be in the layout. */
+  layers: readonly ImageLayer[];
   /** Source revision (git commit, else the build's inputs hash) for the revision label. */
   revision: string;
   /** The build's inputs hash, kept as a label to trace an image back to its build. */
@@ -51,8 +55,8 @@ export interface Image {
   configDescriptor: Descriptor;
   manifest: Buffer;
   manifestDescriptor: Descriptor;
-  /** Layers built here, with their bytes. */
-  layers: readonly Layer[];
+  /** Layers built here: with their bytes, or without when the layout holds them already. */
+  layers: readonly ImageLayer[];
   /** Layers taken from a base (bottom first): their blobs live in the base's blob dir. */
   baseLayers: readonly BaseLayer[];
 }
@@ -130,7 +134,7 @@ export function makeImage(input: ImageInput): Image {
 }
 
 /** Serializes a config value and the manifest naming it, base layers first (Docker types renamed to OCI). */
-export function assembleImage(configValue: unknown, layers: readonly Layer[], baseLayers: readonly BaseLayer[], architecture: string): Image {
+export function assembleImage(configValue: unknown, layers: readonly ImageLayer[], baseLayers: readonly BaseLayer[], architecture: string): Image {
   const config = Buffer.from(canonicalJson(configValue));
   const configDescriptor: Descriptor = { mediaType: MEDIA_TYPES.config, digest: sha256Digest(config), size: config.length };
   const manifestValue = {

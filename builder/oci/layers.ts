@@ -2,10 +2,11 @@
 // node_modules (change with dependencies), assets and models (change with data), then the
 // bundle (changes with every code edit). A code-only change therefore rebuilds, and a
 // registry uploads, only the last layer.
-import { createHash } from "node:crypto";
+import { createHash, webcrypto } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
+import { mapLimit } from "./registry/map-limit.ts";
 import { makeTar, type TarEntry } from "./tar.ts";
 
 /** Where the build output lives inside the image. */
@@ -28,21 +29,39 @@ export type LayerKind = "base" | AppLayerKind;
 
 /** Which output files (relative posix paths) go into which layer; empty layers are left out. */
 export interface LayerPlan {
-  kind: LayerKind;
+  kind: AppLayerKind;
   files: string[];
 }
 
-/** A finished layer: its compressed blob and the digests an image needs. */
-export interface Layer {
+/** What an image needs of a layer: the digests and size (its blob may already be stored). */
+export interface LayerDescriptor {
   kind: LayerKind;
-  /** The gzip-compressed tar. */
-  blob: Buffer;
   /** `sha256:<hex>` of the compressed blob (the manifest's layer digest). */
   digest: string;
   /** `sha256:<hex>` of the uncompressed tar (the config's diff_id). */
   diffId: string;
   size: number;
 }
+
+/** A finished layer: its descriptor and its compressed blob. */
+export interface Layer extends LayerDescriptor {
+  /** The gzip-compressed tar. */
+  blob: Buffer;
+}
+
+/** One file of a layer as it goes into the tar: what the layer cache keys it by. */
+export interface LayerFile {
+  /** Path inside the image (under APP_DIR), posix. */
+  path: string;
+  /** Hex sha256 of the content. */
+  sha256: string;
+  /** The tar mode: 0o755 or 0o644 (see fileMode). */
+  mode: number;
+  size: number;
+}
+
+/** Files read at once while building a layer: enough to keep the disk busy, few enough for any fd limit. */
+const READ_CONCURRENCY = 16;
 
 /** Splits output files into layers: node_modules/, then asset files, then everything else. */
 export function makeLayerPlan(files: readonly string[], assetFiles: readonly string[]): LayerPlan[] {
@@ -69,15 +88,26 @@ export function makeLayer(kind: LayerKind, entries: readonly TarEntry[], mtimeSe
   return { kind, blob, digest: sha256Digest(blob), diffId: sha256Digest(tar), size: blob.length };
 }
 
-/** Reads one plan's files from `outDir` and builds its layer under /app. */
-export async function readLayer(outDir: string, plan: LayerPlan, mtimeSec: number): Promise<Layer> {
-  const entries: TarEntry[] = [];
-  for (const file of plan.files) {
+/** The tar mode of a file: only the executable bit survives, anything else is the builder's umask. */
+export function fileMode(statMode: number): number {
+  return statMode & 0o111 ? 0o755 : 0o644;
+}
+
+/**
+ * Reads one plan's files from `outDir` and builds its layer under /app. Also returns the files as
+ * they went in, hashed from the bytes read: the layer cache keys its entry by these, never by
+ * what a manifest says, so a file changing under the build cannot file a layer under a wrong key.
+ */
+export async function readLayer(outDir: string, plan: LayerPlan, mtimeSec: number): Promise<{ layer: Layer; files: LayerFile[] }> {
+  const read = await mapLimit(plan.files, READ_CONCURRENCY, async (file) => {
     const abs = join(outDir, file);
     const [data, info] = await Promise.all([readFile(abs), stat(abs)]);
-    // Only the executable bit survives: anything else in the mode is the builder's umask.
-    const mode = info.mode & 0o111 ? 0o755 : 0o644;
-    entries.push({ type: "file", path: `${APP_DIR}/${file}`, data, mode });
-  }
-  return makeLayer(plan.kind, entries, mtimeSec);
+    return { type: "file" as const, path: `${APP_DIR}/${file}`, data, mode: fileMode(info.mode) };
+  });
+  // WebCrypto hashes on libuv's thread pool: the file hashes come free while gzip holds this thread.
+  const hashing = Promise.all(read.map(({ data }) => webcrypto.subtle.digest("SHA-256", data)));
+  const layer = makeLayer(plan.kind, read, mtimeSec);
+  const hashes = await hashing;
+  const files = read.map(({ path, data, mode }, i) => ({ path, sha256: Buffer.from(hashes[i]!).toString("hex"), mode, size: data.length }));
+  return { layer, files };
 }

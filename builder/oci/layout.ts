@@ -1,8 +1,8 @@
 // Writes an OCI image layout (image-layout.md): oci-layout, blobs/sha256/<hex>, index.json.
 // Each file lands by write-to-temp + rename, blobs before the index that names them, so a
 // reader (skopeo, umoci, a concurrent build) never sees an index pointing at a missing or
-// half-written blob. Blobs are content-addressed, so an existing blob is already correct and
-// is kept as-is: a code-only rebuild writes just the bundle layer, config and manifest.
+// half-written blob. Blobs are content-addressed, so an existing blob of the right size is
+// kept as-is: a code-only rebuild writes just the bundle layer, config and manifest.
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
@@ -30,18 +30,21 @@ export function makeLayoutIndex(previous: readonly Descriptor[], manifest: Descr
  * Writes the image into the layout at `layoutDir` under `tag` (other tags stay), then drops
  * unreferenced blobs. Base layers are copied from `baseBlobDir` (`<dir>/blobs/sha256/<hex>`).
  */
-export async function writeImageLayout(layoutDir: string, image: Image, tag: string, baseBlobDir?: string): Promise<void> {
+export async function writeImageLayout(layoutDir: string, image: Image, tag: string, baseBlobDir?: string): Promise<{ liveDigests: Set<string> }> {
   const blobDir = join(layoutDir, "blobs", "sha256");
   await mkdir(blobDir, { recursive: true });
   if (image.baseLayers.length > 0 && baseBlobDir === undefined) throw new Error("the image has base layers but no base blob dir to copy them from");
   for (const layer of image.baseLayers) await copyBaseBlob(baseBlobDir!, blobDir, layer);
-  for (const layer of image.layers) await writeBlob(blobDir, layer.digest, layer.blob);
+  for (const layer of image.layers) {
+    if (layer.blob) await writeBlob(blobDir, layer.digest, layer.blob);
+    else if ((await layoutBlobSize(layoutDir, layer.digest)) !== layer.size) throw new Error(`layer ${layer.digest} (${layer.kind}) is not in ${layoutDir} at ${layer.size} bytes`);
+  }
   await writeBlob(blobDir, image.configDescriptor.digest, image.config);
   await writeBlob(blobDir, image.manifestDescriptor.digest, image.manifest);
   await writeAtomic(join(layoutDir, "oci-layout"), canonicalJson({ imageLayoutVersion: "1.0.0" }));
   const index = makeLayoutIndex(await readIndexManifests(layoutDir), image.manifestDescriptor, tag);
   await writeAtomic(join(layoutDir, "index.json"), canonicalJson(index));
-  await removeUnreferencedBlobs(layoutDir, index.manifests as Descriptor[]);
+  return { liveDigests: await removeUnreferencedBlobs(layoutDir, index.manifests as Descriptor[]) };
 }
 
 /** The manifests of an existing layout's index.json; none when absent or unreadable (we then rewrite it). */
@@ -62,9 +65,24 @@ function blobPath(layoutDir: string, digest: string): string {
   return join(layoutDir, "blobs", "sha256", digest.replace(/^sha256:/, ""));
 }
 
+/** The size of a blob in the layout, or undefined when it is not there (or the digest is malformed). */
+export async function layoutBlobSize(layoutDir: string, digest: string): Promise<number | undefined> {
+  if (!/^sha256:[0-9a-f]{64}$/.test(digest)) return undefined;
+  const info = await stat(blobPath(layoutDir, digest)).catch(() => undefined);
+  return info?.isFile() ? info.size : undefined;
+}
+
+/** Stores a blob under its digest in the layout, unless it is there already (blobs are content-addressed). */
+export async function writeLayoutBlob(layoutDir: string, digest: string, data: Uint8Array): Promise<void> {
+  const blobDir = join(layoutDir, "blobs", "sha256");
+  await mkdir(blobDir, { recursive: true });
+  await writeBlob(blobDir, digest, data);
+}
+
 async function writeBlob(blobDir: string, digest: string, data: Uint8Array): Promise<void> {
   const path = join(blobDir, digest.replace(/^sha256:/, ""));
-  if (existsSync(path)) return;
+  // Kept when there at the right size; a truncated one (a crash, a full disk) is replaced.
+  if ((await stat(path).catch(() => undefined))?.size === data.length) return;
   await writeAtomic(path, data);
 }
 
@@ -93,18 +111,21 @@ async function copyBaseBlob(fromLayoutDir: string, toBlobDir: string, layer: Bas
   }
 }
 
-async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
+/** Writes a file by temp + rename: a reader sees the old file or the new one, never half of one. */
+export async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
   const temp = `${path}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
   try {
     await writeFile(temp, data);
     await rename(temp, path);
-  } finally {
+  } catch (error) {
+    // After a successful rename there is no temp file left to remove.
     await rm(temp, { force: true });
+    throw error;
   }
 }
 
-/** Deletes blobs no tagged manifest reaches, so rebuilds do not grow the layout forever. */
-async function removeUnreferencedBlobs(layoutDir: string, manifests: readonly Descriptor[]): Promise<void> {
+/** Deletes blobs no tagged manifest reaches, so rebuilds do not grow the layout forever; returns those kept. */
+async function removeUnreferencedBlobs(layoutDir: string, manifests: readonly Descriptor[]): Promise<Set<string>> {
   const keep = new Set<string>();
   for (const descriptor of manifests) {
     keep.add(descriptor.digest);
@@ -116,4 +137,5 @@ async function removeUnreferencedBlobs(layoutDir: string, manifests: readonly De
     // Temp files of a concurrent writer are left to it.
     if (!name.includes(".tmp-") && !keep.has(`sha256:${name}`)) await rm(join(blobDir, name), { force: true });
   }
+  return keep;
 }
