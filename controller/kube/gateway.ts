@@ -54,11 +54,21 @@ export async function startKubeGateway(opts: KubeGatewayOptions): Promise<KubeGa
   let replicaIndex = new Map<string, SliceReplica[]>();
   const endpointListeners = new Set<() => void>();
   const asked = new Map<string, number>();
+  // Revisions this gateway has routed to: of the older ones, only these are scaled to zero once
+  // they stop taking traffic. Another Deployment of the function may be newer than the
+  // Function this gateway holds (its watch behind the Deployments' one, as while the watches
+  // restart after an apiserver outage): scaled to zero as an old revision, that new revision
+  // would never start, since nothing scales up a revision that is not serving yet. The
+  // controller deletes the old revisions that are really old.
+  const routedBefore = new Set<string>();
   const onError = (what: string) => (error: unknown, retryInMs: number) => logger.warn(`watch of ${what} failed; restarting in ${retryInMs}ms`, { error: apiMessage(error) });
   let synced = false;
 
   const deployments = startInformer<V1Deployment>(opts.kc, api.deploymentsTarget(), {
-    onChange: (d) => synced && recompute(d.metadata?.labels?.[FUNCTION_LABEL]),
+    onChange: (d, change) => {
+      if (change === "delete" && d.metadata?.name) routedBefore.delete(d.metadata.name);
+      if (synced) recompute(d.metadata?.labels?.[FUNCTION_LABEL]);
+    },
     onError: onError("deployments"),
   });
   const backend: Backend & { desired(revisionId: string): number } = {
@@ -104,9 +114,12 @@ export async function startKubeGateway(opts: KubeGatewayOptions): Promise<KubeGa
     const choice = chooseServingRevision(known(current.revision), older.map(known), current.latestReady);
     const serving = choice.id === current.revision.id ? current.revision : older.find((r) => r.id === choice.id)!;
     routes.set(fn, { route: { fn, spec: serving.spec, targets: [{ revision: serving.id, percent: 100 }] }, revision: serving });
-    // The latest, while it starts behind an older serving revision, keeps the replicas the controller gave it.
-    const leave = serving.id === current.revision.id ? undefined : new Set([current.revision.id]);
-    scalers.reconcile(recordOf([serving, current.revision, ...older], serving.id), leave ? { leave } : {});
+    routedBefore.add(serving.id);
+    // The latest, while it starts behind an older serving revision, keeps the replicas the controller gave it;
+    // so does an older revision never routed here (see routedBefore).
+    const leave = new Set(older.filter((r) => r.id !== serving.id && !routedBefore.has(r.id)).map((r) => r.id));
+    if (serving.id !== current.revision.id) leave.add(current.revision.id);
+    scalers.reconcile(recordOf([serving, current.revision, ...older], serving.id), { leave });
     if (before !== serving.id) {
       if (before !== undefined) logger.info(`function ${namespace}/${fn}: traffic moves from ${before} to ${serving.id}`);
       syncEvents();

@@ -1,7 +1,8 @@
 // A watched cache of one kind of object: @kubernetes/client-node's ListWatch (which already
 // resumes watches from the last resourceVersion and relists on 410 Gone) plus what it leaves
-// out: restarting with backoff after any other error, and a promise for the first full list.
-import { type KubeConfig, type KubernetesListObject, type KubernetesObject, makeInformer } from "@kubernetes/client-node";
+// out: restarting with backoff after any other error (reset once a list or watch succeeds
+// again), and a promise for the first full list.
+import { type KubeConfig, type KubernetesListObject, type KubernetesObject, ListWatch, Watch } from "@kubernetes/client-node";
 import { retryDelayMs } from "./work-queue.ts";
 
 /** What to watch: the collection's URL path and the same collection's list call. */
@@ -37,15 +38,19 @@ export function startInformer<T extends KubernetesObject>(kc: KubeConfig, target
   let failures = 0;
   let stopped = false;
   let restartTimer: NodeJS.Timeout | undefined;
-  const informer = makeInformer<T>(
-    kc,
+  // A restart after an error resumes the watch without listing when it can, so an accepted
+  // watch, not only a list, ends the run of failures: else every later outage would start at
+  // the backoff this one reached (and soon wait maxDelayMs before watching again).
+  const informer = new ListWatch<T>(
     target.path,
+    new ReportingWatch(kc, () => (failures = 0)),
     async () => {
       const list = await target.list();
       failures = 0;
       markSynced();
       return list;
     },
+    false,
     target.labelSelector,
   );
   informer.on("add", (obj) => options.onChange(obj, "add"));
@@ -72,4 +77,22 @@ export function startInformer<T extends KubernetesObject>(kc: KubeConfig, target
       await informer.stop();
     },
   };
+}
+
+/** A Watch that says when the apiserver accepted a watch request (answered 200: events follow). */
+class ReportingWatch extends Watch {
+  constructor(kc: KubeConfig, private readonly onAccepted: () => void) {
+    super(kc);
+  }
+
+  override async watch(...[path, query, callback, done]: Parameters<Watch["watch"]>): Promise<AbortController> {
+    // A refused or failed request calls `done` with its error before watch() returns.
+    let failed = false;
+    const request = await super.watch(path, query, callback, (error: unknown) => {
+      if (error) failed = true;
+      done(error);
+    });
+    if (!failed) this.onAccepted();
+    return request;
+  }
 }

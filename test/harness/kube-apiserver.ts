@@ -34,8 +34,17 @@ export interface ApiserverFiles {
   readonly serviceAccountPrivateKeyFile: string;
 }
 
-/** Starts kube-apiserver and resolves once /readyz passes and the `default` namespace exists. */
-export async function startApiserver(files: ApiserverFiles): Promise<TestApiserver> {
+/** How to start it again in place of a stopped one (kube.ts's restartApiserver). */
+export interface ApiserverRestart {
+  /** The stopped one's port: kubeconfigs name it. Its cert dir is reused, so the CA stays the same. */
+  readonly port: number;
+}
+
+/**
+ * Starts kube-apiserver and resolves once /readyz passes and the `default` namespace exists.
+ * With `restart`, on that port and kept until the file ends (a restart happens inside a test).
+ */
+export async function startApiserver(files: ApiserverFiles, restart?: ApiserverRestart): Promise<TestApiserver> {
   const certDir = join(files.dir, "certs");
   mkdirSync(certDir, { recursive: true });
   // The apiserver writes its self-signed chain (serving cert, then its CA) here before serving.
@@ -52,6 +61,9 @@ export async function startApiserver(files: ApiserverFiles): Promise<TestApiserv
       `--secure-port=${port}`,
       "--bind-address=127.0.0.1",
       "--advertise-address=127.0.0.1",
+      // On SIGTERM, end open watches (clients see their stream close) and exit; without it a
+      // single open watch holds the process until stopGracefully's SIGKILL.
+      "--shutdown-watch-termination-grace-period=2s",
       "--service-cluster-ip-range=10.0.0.0/24",
       "--allow-privileged=true",
       // Real authorization, so RBAC manifests can be tested with a least-privilege user.
@@ -70,6 +82,7 @@ export async function startApiserver(files: ApiserverFiles): Promise<TestApiserv
       return res.status === 200;
     },
     timeoutMs: READY_TIMEOUT_MS,
+    ...(restart && { fixedPorts: [restart.port], untilFileEnd: true }),
   });
   const url = `https://127.0.0.1:${ports[0]}`;
   const caPem = readCa()!;

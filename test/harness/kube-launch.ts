@@ -5,6 +5,9 @@ import { freePort } from "./ports.ts";
 import { waitFor } from "./wait-for.ts";
 
 const PORT_ATTEMPTS = 3;
+// A fixed port was just released by the process being replaced: how long "address already in
+// use" is retried on it before the launch fails.
+const FIXED_PORT_RETRY_MS = 5_000;
 const LOG_TAIL_CHARS = 6_000;
 
 /** The last part of a process's output: apiserver logs are long and the end says why it died. */
@@ -25,7 +28,9 @@ process.once("exit", () => {
 /**
  * Starts a server on freshly picked ports and waits until `ready` says so. freePort() only says a
  * port was free a moment ago, so when the server dies with "address already in use" it is
- * started again on new ports instead of failing the suite.
+ * started again on new ports instead of failing the suite. With `fixedPorts` (a restart on the
+ * address clients already know) the same ports are retried for a few seconds instead, since
+ * the process that held them may only just be letting go.
  */
 export async function launchOnFreePorts(options: {
   what: string;
@@ -34,10 +39,16 @@ export async function launchOnFreePorts(options: {
   args: (ports: number[]) => string[];
   ready: (ports: number[]) => Promise<boolean>;
   timeoutMs: number;
+  fixedPorts?: readonly number[];
+  /** Kill it at the file's end even when launched inside a test (see startProcess). */
+  untilFileEnd?: boolean;
 }): Promise<{ process: TestProcess; ports: number[] }> {
+  const { fixedPorts } = options;
+  if (fixedPorts && fixedPorts.length !== options.ports) throw new Error(`${options.what}: ${options.ports} ports needed, ${fixedPorts.length} given`);
+  const started = Date.now();
   for (let attempt = 1; ; attempt++) {
-    const ports = await Promise.all(Array.from({ length: options.ports }, () => freePort()));
-    const p = startProcess(options.command, options.args(ports));
+    const ports = fixedPorts ? [...fixedPorts] : await Promise.all(Array.from({ length: options.ports }, () => freePort()));
+    const p = startProcess(options.command, options.args(ports), {}, { untilFileEnd: options.untilFileEnd ?? false });
     launched.add(p);
     void p.exited.then(() => launched.delete(p));
     const state = await waitFor(async () => (hasExited(p) ? "exited" : (await options.ready(ports)) && "ready"), {
@@ -50,7 +61,13 @@ export async function launchOnFreePorts(options: {
     });
     if (state === "ready") return { process: p, ports };
     await p.exited;
-    if (/address already in use/i.test(p.output()) && attempt < PORT_ATTEMPTS) continue;
+    if (/address already in use/i.test(p.output())) {
+      if (!fixedPorts && attempt < PORT_ATTEMPTS) continue;
+      if (fixedPorts && Date.now() - started < FIXED_PORT_RETRY_MS) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        continue;
+      }
+    }
     throw new Error(`${options.what} exited (${await p.exited}) before it was ready:\n${logTail(p)}`);
   }
 }

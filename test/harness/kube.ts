@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, describe, it } from "vitest";
-import { startApiserver, type TestApiserver } from "./kube-apiserver.ts";
+import { startApiserver, type ApiserverFiles, type TestApiserver } from "./kube-apiserver.ts";
 import { startEtcd, type TestEtcd } from "./kube-etcd.ts";
 import { writeKubeconfig, writeServiceAccountKeys, writeTokenFile, type KubeUserSpec } from "./kube-files.ts";
 import { kubeToolPath, missingKubeTools } from "./kube-tools.ts";
@@ -39,7 +39,13 @@ export interface KubeControlPlane extends KubeIdentity {
   readonly etcdUrl: string;
   /** A user declared in options.users (default: one user "tester" with no groups, so no rights until RBAC grants some). */
   user(name: string): KubeIdentity;
-  /** The apiserver's and etcd's output so far, for failure messages. */
+  /**
+   * Stops the apiserver gracefully and starts it again with the same flags, port and cert dir
+   * (so the same CA: kubeconfigs and clients keep working) against the same etcd (every object
+   * kept). Resolves once it is ready again. Clients see the outage: watches end, calls fail.
+   */
+  restartApiserver(): Promise<void>;
+  /** The apiserver's (every run of it) and etcd's output so far, for failure messages. */
   output(): string;
   /** Stops both processes and removes every temp file. Safe to call twice. */
   stop(): Promise<void>;
@@ -90,7 +96,10 @@ export async function startKubeControlPlane(options: KubeControlPlaneOptions = {
   tempDirs.add(dir);
   let etcd: TestEtcd | undefined;
   let apiserver: TestApiserver | undefined;
+  let restarting: Promise<void> | undefined;
   const cleanup = async (): Promise<void> => {
+    // A restart under way finishes first, so its new process is the one stopped.
+    await restarting?.catch(() => undefined);
     // The apiserver first: stopping etcd under it only produces a burst of error logs.
     await apiserver?.stop();
     await etcd?.stop();
@@ -101,14 +110,15 @@ export async function startKubeControlPlane(options: KubeControlPlaneOptions = {
     const users = writeTokenFile(join(dir, "tokens.csv"), specs);
     const keys = writeServiceAccountKeys(dir);
     etcd = await startEtcd(dir);
-    apiserver = await startApiserver({
+    const files: ApiserverFiles = {
       dir,
       etcdUrl: etcd.url,
       tokenFile: join(dir, "tokens.csv"),
       adminToken: users[0]!.token,
       serviceAccountPublicKeyFile: keys.publicKeyFile,
       serviceAccountPrivateKeyFile: keys.privateKeyFile,
-    });
+    };
+    apiserver = await startApiserver(files);
     const server = apiserver.url;
     const caData = Buffer.from(apiserver.caPem).toString("base64");
     const identities = new Map(
@@ -121,6 +131,15 @@ export async function startKubeControlPlane(options: KubeControlPlaneOptions = {
     const admin = identities.get(ADMIN.name)!;
     let stopped: Promise<void> | undefined;
     const running = { etcd, apiserver };
+    let earlierApiserverOutput = "";
+    const restart = async (): Promise<void> => {
+      const before = running.apiserver;
+      await before.stop();
+      earlierApiserverOutput += `${before.process.output()}\n--- kube-apiserver (restarted) ---\n`;
+      // It finds its serving cert in the cert dir and keeps it, so the CA clients trust is unchanged.
+      running.apiserver = apiserver = await startApiserver(files, { port: Number(new URL(server).port) });
+      if (running.apiserver.caPem !== before.caPem) throw new Error("the restarted kube-apiserver made a new serving certificate; kubeconfigs no longer verify it");
+    };
     const plane: KubeControlPlane = {
       ...admin,
       url: server,
@@ -131,7 +150,14 @@ export async function startKubeControlPlane(options: KubeControlPlaneOptions = {
         if (!found) throw new Error(`no kube user "${name}": declare it in startKubeControlPlane({ users })`);
         return found;
       },
-      output: () => `--- kube-apiserver ---\n${running.apiserver.process.output()}\n--- etcd ---\n${running.etcd.process.output()}`,
+      restartApiserver: () => {
+        if (stopped) return Promise.reject(new Error("the control plane is stopped"));
+        // One at a time: a second call restarts it again once the first is done.
+        const next = (restarting ?? Promise.resolve()).catch(() => undefined).then(restart);
+        restarting = next;
+        return next;
+      },
+      output: () => `--- kube-apiserver ---\n${earlierApiserverOutput}${running.apiserver.process.output()}\n--- etcd ---\n${running.etcd.process.output()}`,
       stop: () => {
         live.delete(plane);
         return (stopped ??= cleanup());

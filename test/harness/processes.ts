@@ -25,8 +25,12 @@ afterAll(async () => {
   await Promise.all([...startedOutsideTests].map((p) => p.exited));
 });
 
-/** Kills the process when the current test ends, or when the file ends if started in a hook. */
-function killAtEndOfScope(handle: TestProcess): void {
+/** Kills the process when the current test ends, or when the file ends if started in a hook (or `untilFileEnd`). */
+function killAtEndOfScope(handle: TestProcess, untilFileEnd: boolean): void {
+  if (untilFileEnd) {
+    startedOutsideTests.add(handle);
+    return;
+  }
   try {
     onTestFinished(async () => {
       handle.kill("SIGKILL");
@@ -38,8 +42,12 @@ function killAtEndOfScope(handle: TestProcess): void {
   }
 }
 
-/** Spawns a command; it is SIGKILLed at the end of the test (or file) that started it. */
-export function startProcess(command: string, args: string[], options: SpawnOptions = {}): TestProcess {
+/**
+ * Spawns a command; it is SIGKILLed at the end of the test (or file) that started it.
+ * `untilFileEnd`: at the end of the file even when started inside a test (a server that a test
+ * restarts in place of one started in beforeAll).
+ */
+export function startProcess(command: string, args: string[], options: SpawnOptions = {}, { untilFileEnd = false }: { untilFileEnd?: boolean } = {}): TestProcess {
   const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], ...options });
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -53,7 +61,7 @@ export function startProcess(command: string, args: string[], options: SpawnOpti
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     },
   };
-  killAtEndOfScope(handle);
+  killAtEndOfScope(handle, untilFileEnd);
   return handle;
 }
 
