@@ -95,6 +95,12 @@ function drainGraceMs(timeoutMs: number): number {
   return Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : timeoutMs + 1000;
 }
 
+/** SKIFF_DRAIN_DELAY_MS: how long a draining replica still takes new requests (default 0: the local gateway stops sending before SIGTERM). */
+function drainDelayMs(): number {
+  const fromEnv = Number(process.env.SKIFF_DRAIN_DELAY_MS);
+  return Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : 0;
+}
+
 function makeBaseContext(options: ReplicaOptions, logger: Logger, signal: AbortSignal): InitContext {
   const env: Record<string, string> = {};
   // Only declared keys: the platform's value wins over function.yaml's default.
@@ -148,6 +154,11 @@ async function drain(args: {
 }): Promise<void> {
   const { state, logger } = args;
   state.phase = "draining";
+  // Where endpoints take time to reach every router (Kubernetes: EndpointSlices to the gateway),
+  // requests keep arriving after SIGTERM: keep taking them for that long (readiness is already
+  // false) before waiting for in-flight work to end, as Knative's queue-proxy and a preStop sleep do.
+  const delayMs = drainDelayMs();
+  if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
   const deadline = Date.now() + args.graceMs;
   const graceLeft = () => new Promise<"grace">((r) => setTimeout(() => r("grace"), Math.max(0, deadline - Date.now())).unref());
   // Keep serving while readiness propagates to the gateway; stop only once nothing is in flight.

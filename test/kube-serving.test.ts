@@ -149,8 +149,17 @@ describeWithKube("kubernetes serving: gateway, autoscaler and controller on a fa
     expect(servedByV1.length).toBeGreaterThan(5);
     expect(Math.max(...servedByV1.map((a) => a.ms))).toBeLessThan(1000);
     expect(gateway!.serving("behaviours")).not.toBe(v1);
-    // The controller retires v1 once v2 serves.
-    await waitFor(async () => (await apps.listNamespacedDeployment({ namespace: NS, labelSelector: "skiff.dev/function=behaviours" })).items.length === 1, { what: "v1's Deployment to be deleted", timeoutMs: 15_000 });
+    // The controller retires v1 once v2 serves; requests keep flowing while v1's replica drains
+    // (it takes requests for SKIFF_DRAIN_DELAY_MS after SIGTERM, until the gateway has seen it go).
+    let retired = false;
+    const during: number[] = [];
+    const retire = waitFor(async () => (await apps.listNamespacedDeployment({ namespace: NS, labelSelector: "skiff.dev/function=behaviours" })).items.length === 1, { what: "v1's Deployment to be deleted", timeoutMs: 15_000 })
+      .then(() => node!.waitForReady(v1, 0, { timeoutMs: 20_000 }))
+      .finally(() => (retired = true));
+    while (!retired) during.push((await hello()).status);
+    await retire;
+    expect(during.filter((s) => s !== 200)).toEqual([]);
+    expect(during.length).toBeGreaterThan(5);
   });
 
   it("answers 404 for a function the namespace does not have", async () => {

@@ -108,6 +108,21 @@ describe("runtime lifecycle", () => {
   });
 });
 
+describe("runtime drain delay (SKIFF_DRAIN_DELAY_MS)", () => {
+  it("keeps taking new requests for the delay after SIGTERM, unready all the while, then exits 0", async () => {
+    const replica = await startBuiltReplica(FIXTURE, { SKIFF_DRAIN_DELAY_MS: "800" });
+    await waitReady(replica.url);
+    replica.kill("SIGTERM");
+    await waitFor(async () => (await fetch(`${replica.url}/_skiff/ready`)).status === 503, { what: "readiness to drop" });
+    // A router that has not heard of the drain yet still sends requests: they are answered.
+    await new Promise((r) => setTimeout(r, 300));
+    const late = await fetch(`${replica.url}/hello`);
+    expect(late.status).toBe(200);
+    expect(late.headers.get("connection")).toBe("close");
+    expect(await replica.exited).toBe(0);
+  });
+});
+
 describe("runtime drain with keep-alive clients", () => {
   it("does not wait out the grace for a client that keeps its connection open", async () => {
     const { Agent, request } = await import("node:http");

@@ -58,10 +58,10 @@ describe("makeDeployment", () => {
     expect(container().volumeMounts).toEqual([{ name: "tmp", mountPath: "/tmp" }]);
   });
 
-  it("gives the pod its drain grace (timeout + 1s) plus the kill margin before SIGKILL", () => {
-    expect(deployment.spec!.template.spec!.terminationGracePeriodSeconds).toBe(36);
+  it("gives the pod its drain delay (2s), drain grace (timeout + 1s) and the kill margin before SIGKILL", () => {
+    expect(deployment.spec!.template.spec!.terminationGracePeriodSeconds).toBe(38);
     const slow = makeDeployment({ fn: REF, revision: makeTestRevision({ timeout: "2m" }) });
-    expect(slow.spec!.template.spec!.terminationGracePeriodSeconds).toBe(126);
+    expect(slow.spec!.template.spec!.terminationGracePeriodSeconds).toBe(128);
   });
 
   it("requests cpu and memory, limits memory, and asks for GPUs only when the spec has them", () => {
@@ -84,6 +84,7 @@ describe("makeContainerEnv", () => {
       SKIFF_FUNCTION: "hello",
       SKIFF_REVISION: revision.id,
       SKIFF_DRAIN_GRACE_MS: "11000",
+      SKIFF_DRAIN_DELAY_MS: "2000",
       SKIFF_CPU_MILLIS: "250",
       SKIFF_REPLICA: "<metadata.name>",
     });

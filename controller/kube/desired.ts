@@ -3,7 +3,7 @@
 // gateway where the ready replicas are. One pair per revision (as Knative's private
 // services), so the gateway can split traffic between revisions and never mixes them.
 import type { V1Deployment, V1OwnerReference, V1PodSpec, V1ResourceRequirements, V1Service } from "@kubernetes/client-node";
-import { CONTAINER_PORT, drainGraceMs, makeContainerEnv } from "./env.ts";
+import { CONTAINER_PORT, DRAIN_DELAY_MS, drainGraceMs, makeContainerEnv } from "./env.ts";
 import type { FunctionRef } from "./function-object.ts";
 import {
   CONTAINER_NAME, FUNCTION_API, FUNCTION_API_VERSION, FUNCTION_LABEL, MANAGED_BY, MANAGED_BY_LABEL, PORT_NAME, REVISION_LABEL, SPEC_ANNOTATION,
@@ -67,7 +67,7 @@ function makePodSpec({ revision, platformEnv }: DesiredInput): V1PodSpec {
     // #9104) and names user code has no business seeing. Nor does it need an API token.
     enableServiceLinks: false,
     automountServiceAccountToken: false,
-    terminationGracePeriodSeconds: Math.ceil((drainGraceMs(revision) + KILL_MARGIN_MS) / 1000),
+    terminationGracePeriodSeconds: Math.ceil((DRAIN_DELAY_MS + drainGraceMs(revision) + KILL_MARGIN_MS) / 1000),
     securityContext: { runAsNonRoot: true, runAsUser: REPLICA_UID, runAsGroup: REPLICA_UID, seccompProfile: { type: "RuntimeDefault" } },
     containers: [{
       name: CONTAINER_NAME,

@@ -7,6 +7,13 @@ import type { KubeRevision } from "./revision.ts";
 /** Port the runtime listens on inside the container (the image's PORT and EXPOSE). */
 export const CONTAINER_PORT = 8080;
 
+/**
+ * How long a replica keeps taking new requests after SIGTERM: the time for its EndpointSlice
+ * change to reach the gateway, which may still route to it meanwhile (Kubernetes' preStop-sleep
+ * advice; locally the backend stops routing before it signals, so the delay is 0 there).
+ */
+export const DRAIN_DELAY_MS = 2000;
+
 /** Drain grace a replica gets on SIGTERM: one full request timeout plus a second for the answer to leave (as locally). */
 export function drainGraceMs(revision: KubeRevision): number {
   return revision.spec.timeoutMs + 1000;
@@ -33,6 +40,7 @@ export function makeContainerEnv(revision: KubeRevision, platformEnv: Readonly<R
     SKIFF_FUNCTION: revision.fn,
     SKIFF_REVISION: revision.id,
     SKIFF_DRAIN_GRACE_MS: String(drainGraceMs(revision)),
+    SKIFF_DRAIN_DELAY_MS: String(DRAIN_DELAY_MS),
     // The replica's CPU share, so model functions size their thread pools to it.
     SKIFF_CPU_MILLIS: String(revision.spec.resources.cpuMillis),
   };
