@@ -6,16 +6,14 @@
 // controller started afterwards finds nothing to write. The watches come back in no set order:
 // the last test holds the gateway's Function watch back to check that a new revision's
 // Deployment, seen before the Function naming it, is not taken for an old one and scaled to zero.
-import { AppsV1Api, CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
+import { AppsV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { loadAndBuild } from "../cli/build-function.ts";
-import { startKubeController, type KubeController } from "../controller/kube/controller.ts";
-import type { FunctionObject } from "../controller/kube/function-object.ts";
-import { startKubeGateway, type KubeGateway } from "../controller/kube/gateway.ts";
+import type { FunctionObject, KubeController, KubeGateway } from "../controller/kube/index.ts";
 import { FUNCTION_API } from "../controller/kube/names.ts";
-import { describeWithKube, startKubeControlPlane, type KubeControlPlane } from "./harness/kube.ts";
-import { applyManifests, bindPlatformRoles, PLATFORM_USERS } from "./harness/kube-platform.ts";
-import { startFakeNode, type FakeNode } from "./harness/kube-node.ts";
+import { describeWithKube, type KubeControlPlane } from "./harness/kube.ts";
+import { startKubePlatform } from "./harness/kube-platform.ts";
+import type { FakeNode } from "./harness/kube-node.ts";
 import { REPO_ROOT } from "./harness/processes.ts";
 import { waitFor } from "./harness/wait-for.ts";
 
@@ -82,7 +80,7 @@ describeWithKube("kubernetes mode survives a kube-apiserver restart", () => {
 
   const getFunction = async () => (await custom.getNamespacedCustomObject({ group, version, plural, namespace: NS, name: "hello" })) as FunctionObject;
   const deploymentNames = async () => (await apps.listNamespacedDeployment({ namespace: NS, labelSelector: "skiff.dev/function=hello" })).items.map((d) => d.metadata!.name!);
-  const startController = () => startKubeController({ kc: plane.user("skiff-controller").kubeConfig(), gatewayUrl: "http://gateway.test", logger: controllerLog });
+  let startController: () => Promise<KubeController>;
   const watchFailures = (log: ReturnType<typeof recordingLogger>) => log.lines.filter((l) => l.level === "warn" && /^watch of .* failed; restarting/.test(l.msg));
   /** Waits until every retry announced so far is a second past: each watch is back (or a new warning would say so). */
   const retriesOver = async () => {
@@ -92,18 +90,12 @@ describeWithKube("kubernetes mode survives a kube-apiserver restart", () => {
 
   beforeAll(async () => {
     const build = await loadAndBuild(`${REPO_ROOT}/functions/hello`);
-    plane = await startKubeControlPlane({ users: PLATFORM_USERS });
+    const platform = await startKubePlatform({ namespace: NS, bundleDir: () => build.outDir, loggers: { controller: controllerLog, gateway: gatewayLog, node: nodeLog } });
+    ({ plane, node, controller, gateway } = platform);
+    startController = platform.startController;
     const kc = plane.kubeConfig();
     custom = kc.makeApiClient(CustomObjectsApi);
     apps = kc.makeApiClient(AppsV1Api);
-    await applyManifests(plane);
-    await bindPlatformRoles(plane);
-    await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: NS } } });
-    await waitFor(async () => (await plane.kubectl(["get", "functions", "-n", NS])).code === 0, { what: "the Function API", timeoutMs: 20_000 });
-    node = await startFakeNode({ kc, namespace: NS, bundleDir: () => build.outDir, logger: nodeLog });
-    // RBAC grants reach the authorizer's cache a moment after they are written.
-    controller = await waitFor(() => startController(), { what: "the controller to start", timeoutMs: 20_000 });
-    gateway = await startKubeGateway({ kc: plane.user("skiff-gateway").kubeConfig(), namespace: NS, host: "127.0.0.1", port: 0, logger: gatewayLog });
   }, 180_000);
 
   afterAll(async () => {

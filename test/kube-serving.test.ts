@@ -3,23 +3,20 @@
 // the kubelet and the EndpointSlice controller) runs the Deployment's replicas as runtime
 // processes, and the gateway (as the manifests' gateway role) routes requests to them by
 // their EndpointSlices, scales the revision to zero when idle and back to one on a request.
-import { AppsV1Api, CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
+import { AppsV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { loadAndBuild } from "../cli/build-function.ts";
-import { startKubeController, type KubeController } from "../controller/kube/controller.ts";
-import type { FunctionObject } from "../controller/kube/function-object.ts";
-import { startKubeGateway, type KubeGateway } from "../controller/kube/gateway.ts";
+import type { FunctionObject, KubeController, KubeGateway } from "../controller/kube/index.ts";
 import { FUNCTION_API } from "../controller/kube/names.ts";
-import { describeWithKube, startKubeControlPlane, type KubeControlPlane } from "./harness/kube.ts";
-import { applyManifests, bindPlatformRoles, PLATFORM_USERS } from "./harness/kube-platform.ts";
-import { startFakeNode, type FakeNode } from "./harness/kube-node.ts";
+import { describeWithKube, type KubeControlPlane } from "./harness/kube.ts";
+import { startKubePlatform } from "./harness/kube-platform.ts";
+import type { FakeNode } from "./harness/kube-node.ts";
 import { REPO_ROOT } from "./harness/processes.ts";
 import { waitFor } from "./harness/wait-for.ts";
 import { collect, publishAll, startEventsEnv, testEvent, type EventsEnv } from "./events-support.ts";
 
 const { group, version, plural } = FUNCTION_API;
 const NS = "serving";
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 describeWithKube("kubernetes serving: gateway, autoscaler and controller on a fake node", () => {
   let plane: KubeControlPlane;
@@ -39,18 +36,15 @@ describeWithKube("kubernetes serving: gateway, autoscaler and controller on a fa
     const echo = await loadAndBuild(`${REPO_ROOT}/functions/echo-event`);
     const behaviours = await loadAndBuild(`${REPO_ROOT}/test/fixtures/behaviours`);
     nats = await startEventsEnv();
-    plane = await startKubeControlPlane({ users: PLATFORM_USERS });
+    const bundles: Array<[string, string]> = [["echo-event-", echo.outDir], ["behaviours-", behaviours.outDir]];
+    ({ plane, node, controller, gateway } = await startKubePlatform({
+      namespace: NS,
+      bundleDir: (rev) => bundles.find(([prefix]) => rev.startsWith(prefix))?.[1] ?? build.outDir,
+      natsUrl: nats.server.url,
+    }));
     const kc = plane.kubeConfig();
     custom = kc.makeApiClient(CustomObjectsApi);
     apps = kc.makeApiClient(AppsV1Api);
-    await applyManifests(plane);
-    await bindPlatformRoles(plane);
-    await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: NS } } });
-    await waitFor(async () => (await plane.kubectl(["get", "functions", "-n", NS])).code === 0, { what: "the Function API", timeoutMs: 20_000 });
-    node = await startFakeNode({ kc, namespace: NS, bundleDir: (rev) => (rev.startsWith("echo-event-") ? echo.outDir : rev.startsWith("behaviours-") ? behaviours.outDir : build.outDir) });
-    // RBAC grants reach the authorizer's cache a moment after they are written.
-    controller = await waitFor(() => startKubeController({ kc: plane.user("skiff-controller").kubeConfig(), gatewayUrl: "http://gateway.test", logger: quiet }), { what: "the controller to start", timeoutMs: 20_000 });
-    gateway = await startKubeGateway({ kc: plane.user("skiff-gateway").kubeConfig(), namespace: NS, host: "127.0.0.1", port: 0, natsUrl: nats.server.url, logger: quiet });
   }, 180_000);
 
   afterAll(async () => {
