@@ -12,7 +12,7 @@ import { loadAndBuild } from "../cli/build-function.ts";
 import type { FunctionObject, KubeController, KubeGateway } from "../controller/kube/index.ts";
 import { FUNCTION_API } from "../controller/kube/names.ts";
 import { describeWithKube, type KubeControlPlane } from "./harness/kube.ts";
-import { startKubePlatform } from "./harness/kube-platform.ts";
+import { startKubePlatform, stopKubePlatform } from "./harness/kube-platform.ts";
 import type { FakeNode } from "./harness/kube-node.ts";
 import { REPO_ROOT } from "./harness/processes.ts";
 import { waitFor } from "./harness/wait-for.ts";
@@ -99,10 +99,7 @@ describeWithKube("kubernetes mode survives a kube-apiserver restart", () => {
   }, 180_000);
 
   afterAll(async () => {
-    await gateway?.stop();
-    await controller?.stop();
-    await node?.stop();
-    await plane?.stop();
+    await stopKubePlatform({ gateway, controller, node, plane });
   });
 
   it("serves a Function with one replica kept up", async () => {

@@ -9,7 +9,7 @@ import { loadAndBuild } from "../cli/build-function.ts";
 import type { FunctionObject, KubeController, KubeGateway } from "../controller/kube/index.ts";
 import { FUNCTION_API } from "../controller/kube/names.ts";
 import { describeWithKube, type KubeControlPlane } from "./harness/kube.ts";
-import { startKubePlatform } from "./harness/kube-platform.ts";
+import { startKubePlatform, stopKubePlatform } from "./harness/kube-platform.ts";
 import type { FakeNode } from "./harness/kube-node.ts";
 import { REPO_ROOT } from "./harness/processes.ts";
 import { waitFor } from "./harness/wait-for.ts";
@@ -48,10 +48,7 @@ describeWithKube("kubernetes serving: gateway, autoscaler and controller on a fa
   }, 180_000);
 
   afterAll(async () => {
-    await gateway?.stop();
-    await controller?.stop();
-    await node?.stop();
-    await plane?.stop();
+    await stopKubePlatform({ gateway, controller, node, plane });
     await nats?.close();
   });
 

@@ -79,3 +79,11 @@ export async function startKubePlatform(opts: KubePlatformOptions): Promise<Kube
   });
   return { plane, node, controller, gateway, startController };
 }
+
+/** Stops what startKubePlatform started, data plane first (any part may be missing or replaced by the test). */
+export async function stopKubePlatform(parts: Partial<Pick<KubePlatform, "plane" | "node" | "controller" | "gateway">>): Promise<void> {
+  await parts.gateway?.stop();
+  await parts.controller?.stop();
+  await parts.node?.stop();
+  await parts.plane?.stop();
+}
