@@ -8,7 +8,7 @@ import { SpecError } from "../../spec/index.ts";
 import { makeDeployment, initialReplicas, makeService } from "./desired.ts";
 import { deploymentNeedsUpdate, diffOwnedFields, serviceNeedsUpdate } from "./compare.ts";
 import { countReady, makeReplicaIndex } from "./endpoints.ts";
-import { parseFunctionObject, type FunctionObject, type FunctionStatus } from "./function-object.ts";
+import { parseFunctionObject, type FunctionObject, type FunctionRef, type FunctionStatus } from "./function-object.ts";
 import { apiMessage, apiStatus, type KubeApi } from "./kube-api.ts";
 import { FUNCTION_LABEL, REVISION_LABEL } from "./names.ts";
 import { makeKubeRevision, type KubeRevision } from "./revision.ts";
@@ -68,8 +68,10 @@ export class Reconciler {
       this.counters.finalizerWrites++;
     }
     let revision: KubeRevision;
+    let ref: FunctionRef;
     try {
       const parsed = parseFunctionObject(fn);
+      ref = parsed.ref;
       revision = makeKubeRevision(parsed.image, parsed.spec);
     } catch (error) {
       if (!(error instanceof SpecError)) throw error;
@@ -78,7 +80,7 @@ export class Reconciler {
     }
     let reconcileError: string | undefined;
     try {
-      await this.ensureRevision(fn, revision);
+      await this.ensureRevision(ref, revision);
       await this.retireOlderRevisions(namespace, name, revision.id);
     } catch (error) {
       if (apiStatus(error) === 409) throw error; // someone wrote in between: re-read and try again
@@ -90,9 +92,8 @@ export class Reconciler {
   }
 
   /** The revision's Deployment (created with its initial replicas, later left to the autoscaler) and headless Service. */
-  private async ensureRevision(fn: FunctionObject, revision: KubeRevision): Promise<void> {
+  private async ensureRevision(ref: FunctionRef, revision: KubeRevision): Promise<void> {
     const { api, caches, platformEnv } = this.opts;
-    const ref = parseFunctionObject(fn).ref;
     const namespace = ref.namespace;
     const desired = makeDeployment({ fn: ref, revision, ...(platformEnv && { platformEnv }) });
     const current = caches.deployments(namespace).find((d) => d.metadata?.name === revision.id);
